@@ -1,0 +1,215 @@
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::downmix::{mix_into, Downmix};
+use crate::{AudioError, Result};
+
+/// What the container says about the audio before any of it is decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioInfo {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Samples per channel, when the container announces it (WAV and FLAC do, MP3 may not).
+    pub frames: Option<u64>,
+}
+
+impl AudioInfo {
+    /// Duration in seconds, when the length is known.
+    pub fn duration_seconds(&self) -> Option<f64> {
+        self.frames.map(|n| n as f64 / self.sample_rate as f64)
+    }
+}
+
+/// Decodes an audio file packet by packet into mono blocks at the file's own sample rate.
+///
+/// Memory use is one packet, whatever the file's length.
+pub struct AudioReader {
+    path: PathBuf,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    info: AudioInfo,
+    downmix: Downmix,
+    frames_read: u64,
+    finished: bool,
+}
+
+impl AudioReader {
+    /// Opens `path`, recognises its container and codec, and reads its header.
+    pub fn open(path: impl AsRef<Path>, downmix: Downmix) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|source| AudioError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if length == 0 {
+            return Err(AudioError::EmptyFile { path });
+        }
+        let stream = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(extension);
+        }
+        let probed = symphonia::default::get_probe()
+            .format(
+                &hint,
+                stream,
+                &FormatOptions::default(),
+                &MetadataOptions::default(),
+            )
+            .map_err(|e| classify_open_error(&path, e))?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .ok_or_else(|| AudioError::NoSamples { path: path.clone() })?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| AudioError::UnsupportedCodec {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        let sample_rate = params.sample_rate.filter(|&r| r > 0).ok_or_else(|| {
+            AudioError::InvalidAudio {
+                path: path.clone(),
+                detail: "sample rate missing or zero".into(),
+            }
+        })?;
+        let channels = params.channels.map(|c| c.count()).unwrap_or(1);
+        let info = AudioInfo {
+            sample_rate,
+            channels,
+            frames: params.n_frames,
+        };
+        Ok(Self {
+            path,
+            format,
+            decoder,
+            track_id,
+            info,
+            downmix,
+            frames_read: 0,
+            finished: false,
+        })
+    }
+
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Samples per channel decoded so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames_read
+    }
+
+    /// Decodes the next packet and appends its mono mix to `out`.
+    ///
+    /// Returns `Ok(false)` once the stream has ended. Fails on a non-finite sample, on a file
+    /// that ends before the length its header announces, and on one with no samples at all.
+    pub fn read_block(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        while !self.finished {
+            let packet = match self.format.next_packet() {
+                Ok(packet) => packet,
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    self.finish()?;
+                    return Ok(false);
+                }
+                Err(e) => return Err(self.decode_error(e)),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(decoded) => decoded,
+                Err(e) => return Err(self.decode_error(e)),
+            };
+            let start = out.len();
+            mix_into(&decoded, self.downmix, out);
+            self.check_finite(&out[start..])?;
+            self.frames_read += (out.len() - start) as u64;
+            if out.len() > start {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.finished = true;
+        if self.frames_read == 0 {
+            return Err(AudioError::NoSamples {
+                path: self.path.clone(),
+            });
+        }
+        match self.info.frames {
+            Some(expected) if self.frames_read < expected => Err(AudioError::Truncated {
+                path: self.path.clone(),
+                expected,
+                found: self.frames_read,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_finite(&self, block: &[f32]) -> Result<()> {
+        match block.iter().position(|s| !s.is_finite()) {
+            None => Ok(()),
+            Some(i) => Err(AudioError::NonFinite {
+                path: self.path.clone(),
+                index: self.frames_read + i as u64,
+                value: block[i] as f64,
+            }),
+        }
+    }
+
+    fn decode_error(&self, error: SymphoniaError) -> AudioError {
+        match error {
+            SymphoniaError::Unsupported(what) => AudioError::UnsupportedCodec {
+                path: self.path.clone(),
+                detail: what.to_string(),
+            },
+            other => AudioError::Decode {
+                path: self.path.clone(),
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+fn classify_open_error(path: &Path, error: SymphoniaError) -> AudioError {
+    match error {
+        SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::Decode {
+                path: path.to_path_buf(),
+                detail: "file ends inside its header (truncated?)".into(),
+            }
+        }
+        SymphoniaError::Unsupported(what) if what.contains("codec") || what.contains("format:") => {
+            AudioError::UnsupportedCodec {
+                path: path.to_path_buf(),
+                detail: what.to_string(),
+            }
+        }
+        other => AudioError::UnrecognisedFormat {
+            path: path.to_path_buf(),
+            detail: other.to_string(),
+        },
+    }
+}

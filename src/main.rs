@@ -1,0 +1,51 @@
+//! `polyphon`: the command line over the polyphon crates.
+//!
+//! Each subcommand lives in its own file under `commands/`, holding its clap arguments and
+//! a `run` function. Errors print as one line and exit with status 2.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "polyphon",
+    version,
+    about = "Deep learning on music audio: features, transcription, analysis, recognition, separation",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Features(commands::features::FeaturesArgs),
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Features(args) => commands::features::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+    };
+    if let Err(error) = result {
+        eprintln!("error: {}", one_line(&error));
+        std::process::exit(2);
+    }
+}
+
+/// The error and its causes on one line, without repeating a cause already in the message.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line.replace('\n', " ")
+}
