@@ -28,10 +28,16 @@ impl AtomicFile {
             .to_string_lossy()
             .into_owned();
         let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-        let file = File::create(&temp).map_err(|source| AudioError::Io {
-            path: target.clone(),
-            source,
-        })?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .map_err(|source| AudioError::Io {
+                path: target.clone(),
+                source,
+            })?;
         Ok(Self {
             target,
             temp,
@@ -49,6 +55,18 @@ impl AtomicFile {
         self.writer.as_mut().expect("writer present until commit")
     }
 
+    /// Flushes buffered data and gives direct access to the temporary file, for a pass that
+    /// reads back and rewrites what was written before [`commit`](Self::commit).
+    pub fn flushed_file(&mut self) -> Result<&mut File> {
+        let target = self.target.clone();
+        let writer = self.writer.as_mut().expect("writer present until commit");
+        writer.flush().map_err(|source| AudioError::Io {
+            path: target,
+            source,
+        })?;
+        Ok(writer.get_mut())
+    }
+
     /// Flushes the data and renames the temporary file to the target name.
     pub fn commit(mut self) -> Result<PathBuf> {
         let writer = self.writer.take().expect("writer present until commit");
@@ -56,9 +74,7 @@ impl AtomicFile {
             path: self.target.clone(),
             source,
         };
-        let file = writer
-            .into_inner()
-            .map_err(|e| io_err(e.into_error()))?;
+        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
         file.sync_all().map_err(io_err)?;
         std::fs::rename(&self.temp, &self.target).map_err(io_err)?;
         Ok(self.target.clone())

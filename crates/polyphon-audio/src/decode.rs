@@ -80,12 +80,14 @@ impl AudioReader {
                 path: path.clone(),
                 detail: e.to_string(),
             })?;
-        let sample_rate = params.sample_rate.filter(|&r| r > 0).ok_or_else(|| {
-            AudioError::InvalidAudio {
-                path: path.clone(),
-                detail: "sample rate missing or zero".into(),
-            }
-        })?;
+        let sample_rate =
+            params
+                .sample_rate
+                .filter(|&r| r > 0)
+                .ok_or_else(|| AudioError::InvalidAudio {
+                    path: path.clone(),
+                    detail: "sample rate missing or zero".into(),
+                })?;
         let channels = params.channels.map(|c| c.count()).unwrap_or(1);
         let info = AudioInfo {
             sample_rate,

@@ -54,13 +54,9 @@ pub(crate) fn mix_into(buffer: &AudioBufferRef<'_>, rule: Downmix, out: &mut Vec
             rule,
             out,
         ),
-        AudioBufferRef::U32(b) => mix_int(
-            b,
-            |s| s as f64 - 2_147_483_648.0,
-            &layout(32, 0),
-            rule,
-            out,
-        ),
+        AudioBufferRef::U32(b) => {
+            mix_int(b, |s| s as f64 - 2_147_483_648.0, &layout(32, 0), rule, out)
+        }
     }
 }
 

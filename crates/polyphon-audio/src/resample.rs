@@ -21,11 +21,13 @@ pub struct StreamResampler {
 
 impl StreamResampler {
     pub fn new(from: u32, to: u32) -> Result<Self> {
-        let resampler = FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 2, 1)
-            .map_err(|e| AudioError::Resample {
-                from,
-                to,
-                detail: e.to_string(),
+        let resampler =
+            FftFixedIn::<f32>::new(from as usize, to as usize, CHUNK, 2, 1).map_err(|e| {
+                AudioError::Resample {
+                    from,
+                    to,
+                    detail: e.to_string(),
+                }
             })?;
         let delay_left = resampler.output_delay();
         Ok(Self {

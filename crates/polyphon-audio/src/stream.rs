@@ -16,7 +16,11 @@ pub struct MonoStream {
 
 impl MonoStream {
     /// Opens `path`; `sample_rate` of `None` keeps the file's own rate.
-    pub fn open(path: impl AsRef<Path>, sample_rate: Option<u32>, downmix: Downmix) -> Result<Self> {
+    pub fn open(
+        path: impl AsRef<Path>,
+        sample_rate: Option<u32>,
+        downmix: Downmix,
+    ) -> Result<Self> {
         let reader = AudioReader::open(path, downmix)?;
         let native = reader.info().sample_rate;
         let sample_rate = sample_rate.unwrap_or(native);
@@ -51,9 +55,8 @@ impl MonoStream {
     /// Expected number of output samples, when the file announces its length.
     pub fn expected_len(&self) -> Option<u64> {
         let info = self.reader.info();
-        info.frames.map(|n| {
-            (n * self.sample_rate as u64).div_ceil(info.sample_rate as u64)
-        })
+        info.frames
+            .map(|n| (n * self.sample_rate as u64).div_ceil(info.sample_rate as u64))
     }
 
     /// Appends the next block of samples to `out`; `Ok(false)` once the stream is exhausted.

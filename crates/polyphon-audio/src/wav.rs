@@ -45,8 +45,7 @@ pub fn write_wav(
     };
     let mut file = AtomicFile::create(path)?;
     {
-        let mut writer =
-            hound::WavWriter::new(&mut file, spec).map_err(|e| fail(e.to_string()))?;
+        let mut writer = hound::WavWriter::new(&mut file, spec).map_err(|e| fail(e.to_string()))?;
         for &sample in samples {
             let written = match format {
                 WavFormat::Int16 => {

@@ -1,1 +1,40 @@
+//! Spectral front-ends for polyphon, each a small value holding its parameters and chained
+//! like madmom's processors:
+//!
+//! framing ([`FrameGrid`]) → windowed FFT ([`Stft`]) → optional filterbank
+//! ([`Filterbank`]: madmom's logarithmic one or librosa's mel one) → scaling ([`Scaling`])
+//! → optional context windows ([`ContextWindows`]).
+//!
+//! [`FeatureSpec`] names the whole chain; [`Extractor`] runs it over a
+//! [`polyphon_audio::MonoStream`] in batches, in parallel, with memory bounded by the batch.
+//! The log-filtered spectrogram equals madmom's `LogarithmicFilteredSpectrogram` and the mel
+//! spectrogram librosa's `melspectrogram` (checked against fixtures made by both).
 
+mod context;
+mod error;
+mod extractor;
+mod filterbank;
+mod framing;
+mod image;
+mod npy;
+mod scaling;
+mod spec;
+mod stft;
+mod window;
+
+pub use context::{stack_context, ContextWindows};
+pub use error::FeatureError;
+pub use extractor::{extract, Extractor, FeatureMatrix, Finish};
+pub use filterbank::{
+    hz_to_mel, mel_to_hz, Filterbank, LogFilterbankParams, MelFilterbankParams, MelScale,
+};
+pub use framing::{FrameCount, FrameGrid};
+pub use image::{ColumnPooler, SpectrogramImage};
+pub use npy::{read_npy_f32, NpyWriter};
+pub use scaling::{power_to_db, DbParams, DbReference, Scaling};
+pub use spec::{FeatureKind, FeatureSpec, FilterbankSpec};
+pub use stft::{SpectrumKind, Stft, StftScratch};
+pub use window::Window;
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, FeatureError>;

@@ -1,0 +1,213 @@
+use std::path::Path;
+
+use polyphon_audio::MonoStream;
+use rayon::prelude::*;
+
+use crate::scaling::adjust;
+use crate::{FeatureSpec, Filterbank, Result, Stft};
+
+/// Frames computed per parallel batch: large enough to keep threads busy, small enough that
+/// the samples held stay around a few seconds of audio.
+const BATCH_FRAMES: usize = 256;
+
+/// A whole feature matrix in memory, row-major `(frames, bins)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMatrix {
+    pub values: Vec<f32>,
+    pub num_frames: usize,
+    pub num_bins: usize,
+    pub fps: f64,
+}
+
+impl FeatureMatrix {
+    pub fn row(&self, frame: usize) -> &[f32] {
+        &self.values[frame * self.num_bins..(frame + 1) * self.num_bins]
+    }
+}
+
+/// Runs a [`FeatureSpec`] over an audio stream.
+pub struct Extractor {
+    spec: FeatureSpec,
+    stft: Stft,
+    filterbank: Option<Filterbank>,
+}
+
+/// What an extraction leaves to do once all rows are out: the global part of the scaling.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Finish {
+    pub num_frames: usize,
+    /// `(offset, floor)` to apply to every value, for dB scalings that need the global maximum.
+    pub adjustment: Option<(f32, Option<f32>)>,
+}
+
+impl Finish {
+    /// Applies the pending global adjustment to values already produced.
+    pub fn apply(&self, values: &mut [f32]) {
+        if let Some((offset, floor)) = self.adjustment {
+            adjust(values, offset, floor);
+        }
+    }
+}
+
+impl Extractor {
+    pub fn new(spec: FeatureSpec) -> Result<Self> {
+        let stft = spec.build_stft();
+        let filterbank = spec.build_filterbank(&stft)?;
+        Ok(Self {
+            spec,
+            stft,
+            filterbank,
+        })
+    }
+
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.spec
+    }
+
+    /// Values per output row.
+    pub fn num_bins(&self) -> usize {
+        self.filterbank
+            .as_ref()
+            .map_or(self.stft.num_bins(), Filterbank::num_bands)
+    }
+
+    /// Opens `path` as the mono stream this front-end reads.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<MonoStream> {
+        Ok(MonoStream::open(
+            path,
+            Some(self.spec.sample_rate),
+            self.spec.downmix,
+        )?)
+    }
+
+    /// Streams `audio` through the front-end, handing batches of rows to `sink` in order.
+    ///
+    /// Memory holds one batch of frames and the samples they span. The rows given to `sink`
+    /// are final except for a dB scaling's global part, returned in [`Finish`].
+    pub fn run(
+        &self,
+        audio: &mut MonoStream,
+        mut sink: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<Finish> {
+        let grid = self.spec.grid;
+        let mut buffer: Vec<f32> = Vec::new();
+        let mut buffer_start: i64 = 0;
+        let mut next_frame = 0usize;
+        let mut rows = Vec::new();
+        let mut pointwise_max = f32::NEG_INFINITY;
+        let mut ended = false;
+        loop {
+            let available = buffer_start as u64 + buffer.len() as u64;
+            let (last, signal_len) = if ended {
+                (grid.num_frames(available), available)
+            } else {
+                (grid.complete_frames(available), u64::MAX)
+            };
+            if last >= next_frame + BATCH_FRAMES || (ended && last > next_frame) {
+                let batch_end = last.min(next_frame + BATCH_FRAMES);
+                let frames = next_frame..batch_end;
+                self.compute_rows(frames, &buffer, buffer_start, signal_len, &mut rows);
+                pointwise_max = rows.iter().copied().fold(pointwise_max, f32::max);
+                sink(&rows)?;
+                next_frame = batch_end;
+                // Drop samples that no later frame needs.
+                let keep_from = grid.frame_start(next_frame).max(buffer_start);
+                buffer.drain(..(keep_from - buffer_start) as usize);
+                buffer_start = keep_from;
+                continue;
+            }
+            if ended {
+                break;
+            }
+            ended = !audio.read_block(&mut buffer)?;
+        }
+        Ok(Finish {
+            num_frames: next_frame,
+            adjustment: self.spec.scaling.global_adjustment(pointwise_max),
+        })
+    }
+
+    fn compute_rows(
+        &self,
+        frames: std::ops::Range<usize>,
+        buffer: &[f32],
+        buffer_start: i64,
+        signal_len: u64,
+        rows: &mut Vec<f32>,
+    ) {
+        let bins = self.num_bins();
+        rows.clear();
+        rows.resize(frames.len() * bins, 0.0);
+        rows.par_chunks_mut(bins).zip(frames).for_each_init(
+            || (self.stft.scratch(), vec![0f32; self.stft.num_bins()]),
+            |(scratch, spectrum), (row, k)| {
+                let frame = self.stft.frame_buffer(scratch);
+                self.spec
+                    .grid
+                    .copy_frame(k, buffer, buffer_start, signal_len, frame);
+                match &self.filterbank {
+                    Some(bank) => {
+                        self.stft.process(scratch, spectrum);
+                        bank.apply(spectrum, row);
+                    }
+                    None => self.stft.process(scratch, row),
+                }
+                self.spec.scaling.apply_pointwise(row);
+            },
+        );
+    }
+}
+
+/// Computes the features of a whole file in memory.
+pub fn extract(spec: &FeatureSpec, path: impl AsRef<Path>) -> Result<FeatureMatrix> {
+    let extractor = Extractor::new(spec.clone())?;
+    let mut audio = extractor.open(path)?;
+    let mut values = Vec::new();
+    let finish = extractor.run(&mut audio, |rows| {
+        values.extend_from_slice(rows);
+        Ok(())
+    })?;
+    finish.apply(&mut values);
+    Ok(FeatureMatrix {
+        values,
+        num_frames: finish.num_frames,
+        num_bins: extractor.num_bins(),
+        fps: spec.fps(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polyphon_audio::{write_wav, WavFormat};
+
+    /// Rows computed in streamed batches equal rows computed frame by frame on the whole signal.
+    #[test]
+    fn batch_boundaries_do_not_change_the_features() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.wav");
+        let mut state = 1u32;
+        let signal: Vec<f32> = (0..44_100 * 12)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect();
+        write_wav(&path, &signal, 44_100, 1, WavFormat::Float32).unwrap();
+        let spec = FeatureSpec::kelz2016();
+        let streamed = extract(&spec, &path).unwrap();
+        assert_eq!(streamed.num_frames, 1200);
+        assert!(streamed.num_frames > 4 * BATCH_FRAMES);
+
+        let extractor = Extractor::new(spec.clone()).unwrap();
+        let mut direct = Vec::new();
+        extractor.compute_rows(
+            0..streamed.num_frames,
+            &signal,
+            0,
+            signal.len() as u64,
+            &mut direct,
+        );
+        assert_eq!(streamed.values, direct);
+    }
+}
