@@ -8,7 +8,8 @@ Run from the repository root with the versions pinned in tools/requirements.txt:
     apt-get install fluidsynth fluid-soundfont-gm     # renders the piano chord
     /opt/polyphon-tools-venv/bin/python tools/make_frontend_fixtures.py
 
-Writes crates/polyphon-features/tests/fixtures/{*.wav,*.flac,*.ogg,*.mp3,*.npy,manifest.json}.
+Writes crates/polyphon-features/tests/fixtures/{*.wav,*.npy,manifest.json} and the sweep as
+WAV, FLAC, Ogg Vorbis and MP3 in crates/polyphon-audio/tests/fixtures/.
 Every array is float32 with shape (frames, bins), the layout `polyphon features` writes.
 """
 import importlib.metadata
@@ -32,6 +33,8 @@ from madmom.audio.signal import Signal  # noqa: E402
 from madmom.audio.spectrogram import LogarithmicFilteredSpectrogram, Spectrogram  # noqa: E402
 
 OUT = Path("crates/polyphon-features/tests/fixtures")
+# The same sweep in other containers, for the decoder's tests.
+CODECS = Path("crates/polyphon-audio/tests/fixtures")
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RNG = np.random.default_rng(20161125)
 
@@ -111,10 +114,12 @@ def main():
     for name, make in clips.items():
         make(OUT / name)
     # Other containers of the sweep, for the decoder tests.
+    CODECS.mkdir(parents=True, exist_ok=True)
     sweep, sr = sf.read(OUT / "sweep.wav", dtype="int16")
-    sf.write(OUT / "sweep.flac", sweep, sr, subtype="PCM_16")
-    sf.write(OUT / "sweep.ogg", sweep, sr, format="OGG", subtype="VORBIS")
-    sf.write(OUT / "sweep.mp3", sweep, sr, format="MP3", subtype="MPEG_LAYER_III")
+    sf.write(CODECS / "sweep.wav", sweep, sr, subtype="PCM_16")
+    sf.write(CODECS / "sweep.flac", sweep, sr, subtype="PCM_16")
+    sf.write(CODECS / "sweep.ogg", sweep, sr, format="OGG", subtype="VORBIS")
+    sf.write(CODECS / "sweep.mp3", sweep, sr, format="MP3", subtype="MPEG_LAYER_III")
 
     manifest = {"madmom": madmom.__version__, "librosa": librosa.__version__,
                 "numpy": np.__version__, "cases": []}

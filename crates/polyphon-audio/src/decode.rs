@@ -203,7 +203,9 @@ fn classify_open_error(path: &Path, error: SymphoniaError) -> AudioError {
                 detail: "file ends inside its header (truncated?)".into(),
             }
         }
-        SymphoniaError::Unsupported(what) if what.contains("codec") || what.contains("format:") => {
+        // The probe's own "no suitable format reader" means no container was recognised; any
+        // other "unsupported" comes from a recognised container holding an unknown codec.
+        SymphoniaError::Unsupported(what) if !what.contains("no suitable format reader") => {
             AudioError::UnsupportedCodec {
                 path: path.to_path_buf(),
                 detail: what.to_string(),

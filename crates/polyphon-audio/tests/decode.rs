@@ -1,0 +1,225 @@
+//! Decoding real containers and refusing bad input with a clear error.
+
+use std::path::{Path, PathBuf};
+
+use polyphon_audio::{read_mono, AudioError, AudioReader, Downmix, MonoStream};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn sweep_reference() -> Vec<f32> {
+    read_mono(fixture("sweep.wav"), None, Downmix::Mean)
+        .unwrap()
+        .samples
+}
+
+/// Normalised cross-correlation at the best lag within ±`max_lag` samples.
+fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f64, i64) {
+    let mut best = (f64::MIN, 0);
+    for lag in -(max_lag as i64)..=max_lag as i64 {
+        let pairs = (0..a.len()).filter_map(|i| {
+            let j = i as i64 + lag;
+            (j >= 0 && (j as usize) < b.len()).then(|| (a[i] as f64, b[j as usize] as f64))
+        });
+        let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+        for (x, y) in pairs {
+            ab += x * y;
+            aa += x * x;
+            bb += y * y;
+        }
+        let r = ab / (aa * bb).sqrt();
+        if r > best.0 {
+            best = (r, lag);
+        }
+    }
+    best
+}
+
+#[test]
+fn flac_decodes_to_exactly_the_wav_samples() {
+    let flac = read_mono(fixture("sweep.flac"), None, Downmix::Mean).unwrap();
+    assert_eq!(flac.sample_rate, 44_100);
+    assert_eq!(flac.samples, sweep_reference());
+}
+
+#[test]
+fn lossy_codecs_decode_to_the_same_sweep() {
+    let reference = sweep_reference();
+    for name in ["sweep.ogg", "sweep.mp3"] {
+        let decoded = read_mono(fixture(name), None, Downmix::Mean).unwrap();
+        assert_eq!(decoded.sample_rate, 44_100, "{name}");
+        // Encoders pad the start and end; the length stays within a few frames.
+        assert!(
+            decoded.samples.len().abs_diff(reference.len()) < 4096,
+            "{name}: {} samples",
+            decoded.samples.len()
+        );
+        let (r, lag) = best_correlation(&reference[4000..12_000], &decoded.samples[4000..], 1200);
+        assert!(r > 0.95, "{name}: correlation {r} at lag {lag}");
+    }
+}
+
+#[test]
+fn resampled_stream_has_the_announced_length() {
+    let mut stream = MonoStream::open(fixture("sweep.flac"), Some(16_000), Downmix::Mean).unwrap();
+    let expected = stream.expected_len().unwrap();
+    let mut samples = Vec::new();
+    while stream.read_block(&mut samples).unwrap() {}
+    assert_eq!(samples.len() as u64, expected);
+    assert_eq!(expected, (88_200u64 * 16_000).div_ceil(44_100));
+}
+
+fn open_error(path: &Path) -> AudioError {
+    match AudioReader::open(path, Downmix::Mean) {
+        Err(e) => e,
+        Ok(mut reader) => {
+            let mut out = Vec::new();
+            loop {
+                match reader.read_block(&mut out) {
+                    Ok(true) => continue,
+                    Ok(false) => panic!("{} decoded without error", path.display()),
+                    Err(e) => return e,
+                }
+            }
+        }
+    }
+}
+
+fn assert_names_file(error: &AudioError, path: &Path) {
+    let message = error.to_string();
+    assert!(
+        message.contains(&path.display().to_string()),
+        "message does not name the file: {message}"
+    );
+    assert!(
+        !message.contains('\n'),
+        "message is not one line: {message}"
+    );
+}
+
+/// A 16-bit mono WAV header announcing `samples` samples, followed by `data_bytes` of data.
+fn wav_bytes(format_tag: u16, bits: u16, samples: u32, data: &[u8]) -> Vec<u8> {
+    let block_align = bits / 8;
+    let data_len = samples * block_align as u32;
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&format_tag.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&44_100u32.to_le_bytes());
+    bytes.extend_from_slice(&(44_100 * block_align as u32).to_le_bytes());
+    bytes.extend_from_slice(&block_align.to_le_bytes());
+    bytes.extend_from_slice(&bits.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn missing_file() {
+    let path = PathBuf::from("/nonexistent/polyphon/missing.wav");
+    let error = open_error(&path);
+    assert!(matches!(error, AudioError::Io { .. }), "{error:?}");
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "empty.wav", b"");
+    let error = open_error(&path);
+    assert!(matches!(error, AudioError::EmptyFile { .. }), "{error:?}");
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn text_file_named_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "notes.wav", b"these are not samples\n");
+    let error = open_error(&path);
+    assert!(
+        matches!(error, AudioError::UnrecognisedFormat { .. }),
+        "{error:?}"
+    );
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn wav_truncated_inside_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..2000u32)
+        .flat_map(|i| (i as i16).to_le_bytes())
+        .collect();
+    let path = write(dir.path(), "cut.wav", &wav_bytes(1, 16, 44_100, &data));
+    let error = open_error(&path);
+    assert!(
+        matches!(
+            error,
+            AudioError::Truncated {
+                expected: 44_100,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn wav_truncated_inside_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = wav_bytes(1, 16, 10, &[0; 20]);
+    let path = write(dir.path(), "header.wav", &whole[..30]);
+    let error = open_error(&path);
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn wav_without_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "silent.wav", &wav_bytes(1, 16, 0, &[]));
+    let error = open_error(&path);
+    assert!(matches!(error, AudioError::NoSamples { .. }), "{error:?}");
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn float_wav_with_nan_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = [0.0f32, 0.5, f32::NAN, 0.1]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let path = write(dir.path(), "nan.wav", &wav_bytes(3, 32, 4, &data));
+    let error = open_error(&path);
+    assert!(
+        matches!(error, AudioError::NonFinite { index: 2, .. }),
+        "{error:?}"
+    );
+    assert_names_file(&error, &path);
+}
+
+#[test]
+fn wav_with_an_unsupported_codec() {
+    let dir = tempfile::tempdir().unwrap();
+    // Format tag 0x0161 is Windows Media Audio, which no decoder here reads.
+    let path = write(dir.path(), "wma.wav", &wav_bytes(0x0161, 16, 4, &[0; 8]));
+    let error = open_error(&path);
+    assert!(
+        matches!(error, AudioError::UnsupportedCodec { .. }),
+        "{error:?}"
+    );
+    assert_names_file(&error, &path);
+}
