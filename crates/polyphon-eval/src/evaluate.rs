@@ -1,0 +1,137 @@
+//! The scores of `polyphon eval transcription`: frame-level, note onset, note onset+offset.
+
+use crate::frames::{active_pitches, frame_count, frame_times, midi_to_hz, FRAMES_PER_SECOND};
+use crate::multipitch::{self, MultipitchScores, MultipitchSeries};
+use crate::notes_io::Note;
+use crate::transcription::{precision_recall_f1_overlap, NoteMatchOptions, NoteScores};
+use crate::validate::ValidationError;
+
+/// Frame-level scores (see [`crate::multipitch`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FrameScores {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub accuracy: f64,
+}
+
+/// Note-level precision, recall and F-measure.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct NotePrf {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// Everything `eval transcription` reports; serialises to its `--json` object.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct TranscriptionReport {
+    pub frame: FrameScores,
+    /// Onset and pitch must match; offsets are ignored.
+    pub onset: NotePrf,
+    /// Onset, pitch and offset must match.
+    pub onset_offset: NotePrf,
+}
+
+impl TranscriptionReport {
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a struct of floats always serialises")
+    }
+}
+
+/// Scores `estimate` against `reference` with mir_eval's default tolerances: 50 ms onsets,
+/// 50 cents pitch, offsets within 20 % of the reference duration or 50 ms; frames at
+/// [`FRAMES_PER_SECOND`].
+pub fn evaluate_transcription(
+    reference: &[Note],
+    estimate: &[Note],
+) -> Result<TranscriptionReport, ValidationError> {
+    let onset = note_scores(reference, estimate, &NoteMatchOptions::onset_only())?;
+    let onset_offset = note_scores(reference, estimate, &NoteMatchOptions::default())?;
+    let frame = frame_scores(reference, estimate, FRAMES_PER_SECOND)?;
+    Ok(TranscriptionReport {
+        frame: FrameScores {
+            precision: frame.precision,
+            recall: frame.recall,
+            f1: frame.f1,
+            accuracy: frame.accuracy,
+        },
+        onset: onset.into(),
+        onset_offset: onset_offset.into(),
+    })
+}
+
+impl From<NoteScores> for NotePrf {
+    fn from(scores: NoteScores) -> Self {
+        NotePrf {
+            precision: scores.precision,
+            recall: scores.recall,
+            f1: scores.f_measure,
+        }
+    }
+}
+
+/// mir_eval's `precision_recall_f1_overlap` on notes with MIDI pitches (converted to Hz).
+pub fn note_scores(
+    reference: &[Note],
+    estimate: &[Note],
+    options: &NoteMatchOptions,
+) -> Result<NoteScores, ValidationError> {
+    let (ref_intervals, ref_pitches) = intervals_and_hz(reference);
+    let (est_intervals, est_pitches) = intervals_and_hz(estimate);
+    precision_recall_f1_overlap(
+        &ref_intervals,
+        &ref_pitches,
+        &est_intervals,
+        &est_pitches,
+        options,
+    )
+}
+
+/// Note intervals and pitches in Hz, the form mir_eval takes.
+pub fn intervals_and_hz(notes: &[Note]) -> (Vec<[f64; 2]>, Vec<f64>) {
+    let intervals = notes.iter().map(|n| [n.onset, n.offset]).collect();
+    let pitches = notes.iter().map(|n| midi_to_hz(n.pitch)).collect();
+    (intervals, pitches)
+}
+
+/// mir_eval.multipitch's scores on both note lists rendered to frames (see [`crate::frames`])
+/// on one shared grid that covers the later of the two last offsets, so no resampling occurs.
+pub fn frame_scores(
+    reference: &[Note],
+    estimate: &[Note],
+    fps: f64,
+) -> Result<MultipitchScores, ValidationError> {
+    let last_offset = reference
+        .iter()
+        .chain(estimate)
+        .map(|n| n.offset)
+        .fold(0.0, f64::max);
+    let n_frames = frame_count(last_offset, fps);
+    let times = frame_times(n_frames, fps);
+    let ref_hz = frames_in_hz(reference, n_frames, fps);
+    let est_hz = frames_in_hz(estimate, n_frames, fps);
+    multipitch::metrics(
+        MultipitchSeries {
+            times: &times,
+            frequencies: &ref_hz,
+        },
+        MultipitchSeries {
+            times: &times,
+            frequencies: &est_hz,
+        },
+    )
+}
+
+fn frames_in_hz(notes: &[Note], n_frames: usize, fps: f64) -> Vec<Vec<f64>> {
+    active_pitches(notes, n_frames, fps)
+        .into_iter()
+        .map(|frame| {
+            frame
+                .into_iter()
+                .map(|m| midi_to_hz(f64::from(m)))
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,29 @@
+//! Transcription metrics for polyphon that equal mir_eval 0.8.2's, and note list reading.
+//!
+//! Laid out like mir_eval, one module per task:
+//! * [`transcription`]: note-level precision, recall, F-measure and average overlap ratio
+//!   (`mir_eval.transcription.precision_recall_f1_overlap`).
+//! * [`multipitch`]: frame-level precision, recall and accuracy (`mir_eval.multipitch`), plus
+//!   F1 derived from them.
+//! * [`matching`]: mir_eval's maximum bipartite matching (Hopcroft–Karp), not a greedy one.
+//! * [`validate`]: mir_eval's input checks, run before every metric.
+//!
+//! and for polyphon's command line:
+//! * [`notes_io`]: CSV `onset,offset,pitch,velocity` and MIDI note lists.
+//! * [`frames`]: notes to per-frame pitch sets at 100 frames per second.
+//! * [`evaluate`]: the three score groups of `polyphon eval transcription`.
+//!
+//! Equality with mir_eval is checked against fixtures that mir_eval itself produced
+//! (`tools/make_eval_fixtures.py`).
+
+pub mod evaluate;
+pub mod frames;
+pub mod matching;
+pub mod multipitch;
+pub mod notes_io;
+pub mod transcription;
+pub mod validate;
+
+pub use evaluate::{evaluate_transcription, FrameScores, NotePrf, TranscriptionReport};
+pub use notes_io::{read_notes, Note, NotesError};
+pub use validate::ValidationError;
