@@ -1,13 +1,15 @@
 //! The scores of `polyphon eval transcription`: frame-level, note onset, note onset+offset.
 
-use crate::frames::{active_pitches, frame_count, frame_times, midi_to_hz, FRAMES_PER_SECOND};
+use crate::frames::{
+    active_pitches, frame_count, frame_times, midi_to_hz, quantise_pitch, FRAMES_PER_SECOND,
+};
 use crate::multipitch::{self, MultipitchScores, MultipitchSeries};
 use crate::notes_io::Note;
 use crate::transcription::{precision_recall_f1_overlap, NoteMatchOptions, NoteScores};
-use crate::validate::ValidationError;
+use crate::validate::{Side, ValidationError, MULTIPITCH_MAX_FREQ, MULTIPITCH_MIN_FREQ};
 
 /// Frame-level scores (see [`crate::multipitch`]).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameScores {
     pub precision: f64,
     pub recall: f64,
@@ -16,7 +18,7 @@ pub struct FrameScores {
 }
 
 /// Note-level precision, recall and F-measure.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotePrf {
     pub precision: f64,
     pub recall: f64,
@@ -24,7 +26,7 @@ pub struct NotePrf {
 }
 
 /// Everything `eval transcription` reports; serialises to its `--json` object.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TranscriptionReport {
     pub frame: FrameScores,
     /// Onset and pitch must match; offsets are ignored.
@@ -37,6 +39,11 @@ impl TranscriptionReport {
     /// The report as one line of JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a struct of floats always serialises")
+    }
+
+    /// Reads a report back from its JSON form (e.g. a saved `--json` output).
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
     }
 }
 
@@ -103,6 +110,9 @@ pub fn frame_scores(
     estimate: &[Note],
     fps: f64,
 ) -> Result<MultipitchScores, ValidationError> {
+    // mir_eval.multipitch would reject such a frame anyway; name the note instead.
+    check_frame_pitch_range(Side::Reference, reference)?;
+    check_frame_pitch_range(Side::Estimate, estimate)?;
     let last_offset = reference
         .iter()
         .chain(estimate)
@@ -124,7 +134,25 @@ pub fn frame_scores(
     )
 }
 
+fn check_frame_pitch_range(side: Side, notes: &[Note]) -> Result<(), ValidationError> {
+    for (index, note) in notes.iter().enumerate() {
+        let hz = midi_to_hz(f64::from(quantise_pitch(note.pitch)));
+        if !(MULTIPITCH_MIN_FREQ..=MULTIPITCH_MAX_FREQ).contains(&hz) {
+            return Err(ValidationError::PitchOutOfFrameRange {
+                side,
+                index,
+                pitch: note.pitch,
+                hz,
+                min: MULTIPITCH_MIN_FREQ,
+                max: MULTIPITCH_MAX_FREQ,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn frames_in_hz(notes: &[Note], n_frames: usize, fps: f64) -> Vec<Vec<f64>> {
+    // Hz only because mir_eval.multipitch takes Hz; it converts back to MIDI numbers.
     active_pitches(notes, n_frames, fps)
         .into_iter()
         .map(|frame| {
@@ -134,4 +162,45 @@ fn frames_in_hz(notes: &[Note], n_frames: usize, fps: f64) -> Vec<Vec<f64>> {
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(onset: f64, offset: f64, pitch: f64) -> Note {
+        Note {
+            onset,
+            offset,
+            pitch,
+            velocity: 90,
+        }
+    }
+
+    #[test]
+    fn report_json_has_the_documented_shape_and_reads_back() {
+        let reference = [note(0.0, 0.5, 60.0), note(0.5, 1.0, 64.0)];
+        let estimate = [note(0.01, 0.5, 60.0), note(0.5, 0.6, 64.0)];
+        let report = evaluate_transcription(&reference, &estimate).unwrap();
+        let json = report.to_json();
+        assert!(json.starts_with(r#"{"frame":{"precision":"#), "{json}");
+        assert!(json.contains(r#""onset":{"precision":1.0,"recall":1.0,"f1":1.0}"#));
+        assert!(json.contains(r#""onset_offset":{"precision":0.5,"recall":0.5,"f1":0.5}"#));
+        assert_eq!(TranscriptionReport::from_json(&json).unwrap(), report);
+    }
+
+    #[test]
+    fn pitches_outside_multipitch_range_name_the_note() {
+        let reference = [note(0.0, 0.5, 60.0), note(0.5, 1.0, 15.0)];
+        let error = evaluate_transcription(&reference, &reference).unwrap_err();
+        assert!(matches!(
+            error,
+            ValidationError::PitchOutOfFrameRange {
+                side: Side::Reference,
+                index: 1,
+                ..
+            }
+        ));
+        assert!(evaluate_transcription(&[note(0.0, 0.5, 16.0)], &[note(0.0, 0.5, 111.0)]).is_ok());
+    }
 }

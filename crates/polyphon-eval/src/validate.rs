@@ -76,12 +76,21 @@ pub enum ValidationError {
         previous: f64,
     },
     #[error(
-        "{side} frame {index}: frequency {value} Hz outside the allowed range {min}..={max} Hz"
+        "{side} frame {index}: frequency {value} Hz outside mir_eval.multipitch's range {min}..={max} Hz"
     )]
     FrequencyOutOfRange {
         side: Side,
         index: usize,
         value: f64,
+        min: f64,
+        max: f64,
+    },
+    #[error("{side} note {index}: MIDI pitch {pitch} ({hz:.2} Hz) is outside the {min}..={max} Hz that frame-level scores accept (MIDI 16..=111)")]
+    PitchOutOfFrameRange {
+        side: Side,
+        index: usize,
+        pitch: f64,
+        hz: f64,
         min: f64,
         max: f64,
     },
