@@ -23,6 +23,7 @@ struct Cli {
 enum Command {
     Features(commands::features::FeaturesArgs),
     Bench(commands::bench::BenchArgs),
+    Eval(commands::eval::EvalArgs),
 }
 
 fn main() {
@@ -30,6 +31,7 @@ fn main() {
     let result = match cli.command {
         Command::Features(args) => commands::features::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Eval(args) => commands::eval::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));

@@ -1,2 +1,3 @@
 pub mod bench;
+pub mod eval;
 pub mod features;
