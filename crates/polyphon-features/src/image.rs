@@ -61,6 +61,12 @@ impl ColumnPooler {
         self.in_last = self.frames_per_column;
     }
 
+    /// Rewrites every pooled value, e.g. to apply a scaling's global part afterwards
+    /// (valid for monotone maps, which commute with max-pooling).
+    pub fn map_values(&mut self, map: impl Fn(&mut [f32])) {
+        self.columns.iter_mut().for_each(|column| map(column));
+    }
+
     /// Frames summarised by each column.
     pub fn frames_per_column(&self) -> usize {
         self.frames_per_column
@@ -90,16 +96,20 @@ impl SpectrogramImage {
                 detail: "nothing to draw".into(),
             });
         }
-        let row_height = (400 / bins).max(1);
+        // Short inputs are stretched so the picture stays readable.
+        let row_height = 400usize.div_ceil(bins);
+        let column_width = 800usize.div_ceil(width).min(8);
         let (low, high) = self.range();
-        let mut image = RgbImage::new(width as u32, (bins * row_height) as u32);
+        let mut image = RgbImage::new((width * column_width) as u32, (bins * row_height) as u32);
         for (x, column) in self.columns.iter().enumerate() {
             for (bin, &value) in column.iter().enumerate() {
                 let level = ((value - low) / (high - low).max(f32::EPSILON)).clamp(0.0, 1.0);
                 let colour = image::Rgb(magma(level));
                 for dy in 0..row_height {
-                    let y = (bins - 1 - bin) * row_height + dy;
-                    image.put_pixel(x as u32, y as u32, colour);
+                    for dx in 0..column_width {
+                        let y = (bins - 1 - bin) * row_height + dy;
+                        image.put_pixel((x * column_width + dx) as u32, y as u32, colour);
+                    }
                 }
             }
         }
