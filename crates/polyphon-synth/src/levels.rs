@@ -1,0 +1,86 @@
+//! Measuring and matching the loudness of SoundFont presets.
+//!
+//! SoundFonts disagree by tens of decibels on how loud "velocity 100" is: in rustysynth,
+//! MuseScore General's acoustic grand plays middle C at -64 dBFS, FluidR3's at -37 dBFS. A data set mixing them would
+//! teach a model that loudness identifies the synthesizer, so recipes that use several
+//! SoundFonts scale each instrument to a common level measured here.
+
+use crate::notes::Note;
+use crate::render::{render_notes_to_length, Instrument, RenderSettings};
+use crate::{Result, SynthError};
+
+/// Middle C (C4).
+pub const REFERENCE_PITCH: u8 = 60;
+pub const REFERENCE_VELOCITY: u8 = 100;
+/// About the level of FluidR3's grand piano (middle C, velocity 100, dry, 1 s RMS: -36.6 dBFS
+/// in rustysynth), so level-matched sets sound like FLUID and dense chords have headroom.
+pub const DEFAULT_TARGET_DBFS: f64 = -36.0;
+/// Below this a preset is considered silent (broken or empty).
+const SILENT_DBFS: f64 = -80.0;
+
+/// The loudness of one held note.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    /// RMS over the one second the note is held, dB relative to full scale.
+    pub rms_dbfs: f64,
+    pub peak_dbfs: f64,
+}
+
+/// Renders `pitch` at `velocity` for one second, dry and at unit gain, and measures it.
+pub fn measure_level(
+    instrument: &Instrument,
+    pitch: u8,
+    velocity: u8,
+    sample_rate: u32,
+) -> Result<Level> {
+    let unit = Instrument {
+        gain: 1.0,
+        ..instrument.clone()
+    };
+    let settings = RenderSettings {
+        sample_rate,
+        tail_seconds: 0.0,
+        effects: false,
+    };
+    let note = Note::new(0.0, 1.0, pitch, velocity);
+    let samples = render_notes_to_length(&unit, &[note], &settings, sample_rate as usize)?;
+    let energy: f64 = samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
+    let rms = (energy / samples.len() as f64).sqrt();
+    let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs())) as f64;
+    Ok(Level {
+        rms_dbfs: decibels(rms),
+        peak_dbfs: decibels(peak),
+    })
+}
+
+/// The gain that brings `level` to `target_dbfs`; an error if the preset is silent.
+pub fn matching_gain(instrument: &Instrument, level: Level, target_dbfs: f64) -> Result<f32> {
+    if level.rms_dbfs < SILENT_DBFS {
+        return Err(SynthError::Render {
+            path: instrument.soundfont.path.clone(),
+            detail: format!(
+                "{} ({}) is silent: {:.1} dBFS",
+                instrument.id(),
+                instrument.preset.name,
+                level.rms_dbfs
+            ),
+        });
+    }
+    Ok(10f64.powf((target_dbfs - level.rms_dbfs) / 20.0) as f32)
+}
+
+/// Measures `instrument` at `pitch` and sets its gain so that it plays at `target_dbfs`.
+pub fn match_level(
+    instrument: &mut Instrument,
+    pitch: u8,
+    target_dbfs: f64,
+    sample_rate: u32,
+) -> Result<Level> {
+    let level = measure_level(instrument, pitch, REFERENCE_VELOCITY, sample_rate)?;
+    instrument.gain = matching_gain(instrument, level, target_dbfs)?;
+    Ok(level)
+}
+
+pub fn decibels(amplitude: f64) -> f64 {
+    20.0 * amplitude.max(1e-10).log10()
+}

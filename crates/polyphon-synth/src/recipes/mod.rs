@@ -1,0 +1,57 @@
+//! The data sets `polyphon synth` renders. Each recipe plans its files deterministically from
+//! the options and `seed`, renders what is missing in parallel, and writes its manifests.
+
+pub mod fluid;
+pub mod mixtures;
+pub mod notes;
+pub mod pieces;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::output::RunResult;
+use crate::summary::Summary;
+
+/// What a recipe did, for the command line to print.
+#[derive(Debug, Default)]
+pub struct RecipeReport {
+    pub summary: Summary,
+    pub manifests: Vec<PathBuf>,
+    /// One line per file or instrument that failed and was skipped.
+    pub failures: Vec<String>,
+    /// Informational lines (synthesizers, levels, splits).
+    pub info: Vec<String>,
+    pub rendered_files: usize,
+    pub reused_files: usize,
+    /// Seconds of audio rendered by this run (reused files not counted).
+    pub rendered_seconds: f64,
+    pub wall: Duration,
+}
+
+impl RecipeReport {
+    fn absorb<T>(&mut self, run: &RunResult<T>) {
+        self.failures.extend(run.failures.iter().cloned());
+        self.rendered_files += run.rendered();
+        self.reused_files += run.reused();
+        self.rendered_seconds += run.rendered_seconds();
+        self.wall += run.wall;
+    }
+
+    /// Audio seconds rendered per wall-clock second.
+    pub fn speed(&self) -> f64 {
+        self.rendered_seconds / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A path-safe form of a synthesizer id (`FluidR3_GM:000:000` → `FluidR3_GM_000_000`).
+pub(crate) fn path_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,274 @@
+//! End-to-end checks of the recipes on tiny sets, with a real SoundFont.
+//!
+//! The SoundFont comes from `$POLYPHON_SOUNDFONT` or Debian's FluidR3
+//! (`apt-get install fluid-soundfont-gm`, done by `.ci/setup`); without one these tests say so
+//! and pass.
+
+use std::path::{Path, PathBuf};
+
+use polyphon_audio::{read_mono, Downmix};
+use polyphon_synth::manifest::{read_manifest, Split};
+use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
+use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
+use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
+use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
+use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
+use polyphon_synth::soundfont::default_soundfont_path;
+
+fn soundfont() -> Option<PathBuf> {
+    let path = default_soundfont_path();
+    if path.is_none() {
+        eprintln!("no SoundFont (set POLYPHON_SOUNDFONT or install fluid-soundfont-gm); skipping");
+    }
+    path
+}
+
+/// A FLUID set over three pitches: 3 notes and 3 intervals, one velocity and duration.
+fn tiny_fluid(soundfont: PathBuf, out: &Path, seed: u64) -> FluidOptions {
+    let mut options = FluidOptions::new(soundfont, out.to_path_buf());
+    options.lowest_pitch = 59;
+    options.highest_pitch = 61;
+    options.velocities = vec![100];
+    options.durations = vec![0.3];
+    options.lead_in = 0.237; // deliberately off the 10 ms frame grid
+    options.render.tail_seconds = 0.3;
+    options.seed = seed;
+    options
+}
+
+#[test]
+fn rendered_onsets_match_the_labels() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let options = tiny_fluid(sf, dir.path(), 0);
+    let report = run_fluid(&options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let entries = read_manifest(&dir.path().join("fluid-combi.jsonl")).unwrap();
+    assert_eq!(entries.len(), 6);
+    for entry in entries {
+        let audio = read_mono(dir.path().join(&entry.file), None, Downmix::Mean).unwrap();
+        let notes = read_csv(&dir.path().join(&entry.labels_csv)).unwrap();
+        let rate = audio.sample_rate as f64;
+        let onset_sample = (notes[0].onset * rate).round() as i64;
+
+        // Sample-exact: nothing sounds before the onset's 64-sample block boundary.
+        let first_sound = audio.samples.iter().position(|s| *s != 0.0).unwrap() as i64;
+        assert!(
+            (first_sound - onset_sample).abs() <= 32,
+            "{}: first sample at {first_sound}, label at {onset_sample}",
+            entry.file
+        );
+
+        // Energy onset (first 10 ms frame within 30 dB of the loudest) vs the label's first
+        // frame, at 100 fps.
+        let hop = (rate / 100.0) as usize;
+        let energies: Vec<f32> = audio
+            .samples
+            .chunks(hop)
+            .map(|c| c.iter().map(|s| s * s).sum())
+            .collect();
+        let loudest = energies.iter().cloned().fold(0.0, f32::max);
+        let energy_frame = energies.iter().position(|&e| e > loudest * 1e-3).unwrap();
+        let labels = frame_labels(&notes, 100.0, energies.len(), 128, 0);
+        let label_frame = (0..energies.len())
+            .find(|&k| labels.polyphony(k) > 0)
+            .unwrap();
+        assert!(
+            energy_frame.abs_diff(label_frame) <= 1,
+            "{}: energy from frame {energy_frame}, labels from {label_frame}",
+            entry.file
+        );
+    }
+}
+
+#[test]
+fn fluid_splits_intervals_and_notes_both_ways() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    run_fluid(&tiny_fluid(sf, dir.path(), 0)).unwrap();
+    let combi = read_manifest(&dir.path().join("fluid-combi.jsonl")).unwrap();
+    let isol = read_manifest(&dir.path().join("fluid-isol.jsonl")).unwrap();
+    for entry in &combi {
+        let interval = entry.file.contains("interval_");
+        assert_eq!(interval, entry.split != Split::Test, "{}", entry.file);
+    }
+    for entry in &isol {
+        let interval = entry.file.contains("interval_");
+        assert_eq!(interval, entry.split == Split::Test, "{}", entry.file);
+    }
+    assert!(combi.iter().any(|e| e.split == Split::Valid));
+}
+
+#[test]
+fn rerun_skips_finished_files_and_redoes_missing_ones() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let options = tiny_fluid(sf, dir.path(), 3);
+    let first = run_fluid(&options).unwrap();
+    assert_eq!((first.rendered_files, first.reused_files), (6, 0));
+    let manifest = std::fs::read(dir.path().join("fluid-isol.jsonl")).unwrap();
+
+    // As if a run had been killed after writing one example's labels but not its audio.
+    std::fs::remove_file(dir.path().join("audio/note_060_v100_d0.30.wav")).unwrap();
+    let second = run_fluid(&options).unwrap();
+    assert_eq!((second.rendered_files, second.reused_files), (1, 5));
+    assert_eq!(
+        std::fs::read(dir.path().join("fluid-isol.jsonl")).unwrap(),
+        manifest
+    );
+}
+
+#[test]
+fn manifest_is_deterministic_for_a_seed() {
+    let Some(sf) = soundfont() else { return };
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let mut options = tiny_fluid(sf.clone(), a.path(), 11);
+    options.highest_pitch = 64; // 15 intervals, so different seeds give different splits
+    run_fluid(&options).unwrap();
+    run_fluid(&FluidOptions {
+        out_dir: b.path().to_path_buf(),
+        ..options.clone()
+    })
+    .unwrap();
+    run_fluid(&FluidOptions {
+        out_dir: c.path().to_path_buf(),
+        seed: 12,
+        ..options
+    })
+    .unwrap();
+    let read = |d: &tempfile::TempDir| std::fs::read(d.path().join("fluid-combi.jsonl")).unwrap();
+    assert_eq!(read(&a), read(&b));
+    assert_ne!(read(&a), read(&c));
+}
+
+#[test]
+fn bad_soundfont_path_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = FluidOptions::new("/no/such/Piano.sf2".into(), dir.path().to_path_buf());
+    let message = run_fluid(&options).unwrap_err().to_string();
+    assert!(message.contains("/no/such/Piano.sf2"), "{message}");
+}
+
+#[test]
+fn missing_preset_is_named() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = tiny_fluid(sf, dir.path(), 0);
+    options.bank = 77;
+    let message = run_fluid(&options).unwrap_err().to_string();
+    assert!(message.contains("bank 77, program 0"), "{message}");
+}
+
+#[test]
+fn pieces_split_by_synthesizer_and_skip_a_bad_piece() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let midi = dir.path().join("midi");
+    std::fs::create_dir(&midi).unwrap();
+    let chord = [Note::new(0.1, 0.6, 60, 90), Note::new(0.1, 0.6, 64, 90)];
+    write_midi(&midi.join("a.mid"), &chord, 0, "a").unwrap();
+    write_midi(&midi.join("b.mid"), &[Note::new(0.0, 0.4, 48, 70)], 0, "b").unwrap();
+    std::fs::write(midi.join("broken.mid"), b"MThd\0\0\0\x06garbage").unwrap();
+    // Three names for one SoundFont stand for three synthesizers.
+    let fonts: Vec<PathBuf> = ["One", "Two", "Three"]
+        .iter()
+        .map(|name| {
+            let link = dir.path().join(format!("{name}.sf2"));
+            std::os::unix::fs::symlink(&sf, &link).unwrap();
+            link
+        })
+        .collect();
+    let mut options = PiecesOptions::new(midi, fonts, dir.path().join("out"));
+    options.programs = vec![0];
+    options.variation_grands = false;
+    options.render.tail_seconds = 0.2;
+    let report = run_pieces(&options).unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(report.failures[0].contains("broken.mid"));
+    let entries = read_manifest(&dir.path().join("out/pieces.jsonl")).unwrap();
+    assert_eq!(entries.len(), 6);
+    for entry in &entries {
+        let expected = match entry.synthesizer.split(':').next().unwrap() {
+            "One" => Split::Train,
+            "Two" => Split::Valid,
+            _ => Split::Test,
+        };
+        assert_eq!(entry.split, expected, "{}", entry.file);
+    }
+}
+
+#[test]
+fn notes_and_mixtures_keep_instruments_apart() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let notes_dir = dir.path().join("notes");
+    let mut options = NotesOptions::new(vec![sf], notes_dir.clone());
+    options.families = default_families()
+        .into_iter()
+        .filter(|f| f.name == "bass" || f.name == "flute")
+        .map(|mut f| {
+            f.lowest_pitch = f.reference_pitch;
+            f.highest_pitch = f.reference_pitch;
+            f
+        })
+        .collect();
+    options.velocities = vec![100];
+    options.held_seconds = 0.5;
+    options.total_seconds = 0.75;
+    let report = run_notes(&options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let notes = read_manifest(&notes_dir.join("notes.jsonl")).unwrap();
+    assert_eq!(notes.len(), 16); // 8 bass + 8 flute programs, one note each
+    assert!(notes.iter().all(|e| (e.duration - 0.75).abs() < 1e-9));
+    let meta = std::fs::read_to_string(notes_dir.join("nsynth-train/examples.json")).unwrap();
+    assert!(meta.contains("\"instrument_family_str\": \"bass\""));
+    for split in [Split::Valid, Split::Test] {
+        assert_eq!(notes.iter().filter(|e| e.split == split).count(), 2); // one per family
+    }
+
+    let mut mix_options = MixturesOptions::new(notes_dir, dir.path().join("mix"));
+    mix_options.count = 10;
+    mix_options.pairs = 10;
+    let report = run_mixtures(&mix_options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let mixes = read_manifest(&dir.path().join("mix/mixtures.jsonl")).unwrap();
+    assert_eq!(mixes.len(), 20);
+    for mix in &mixes {
+        let members: Vec<&polyphon_synth::manifest::ManifestEntry> = mix
+            .instruments
+            .iter()
+            .map(|name| notes.iter().find(|n| &n.instruments[0] == name).unwrap())
+            .collect();
+        assert!(members.iter().all(|m| m.split == mix.split), "{}", mix.file);
+        assert_eq!(mix.stems.len(), mix.instruments.len());
+        if mix.file.contains("/pair-") {
+            assert_eq!(mix.families, vec!["bass", "flute"]);
+        }
+        // The stems add up to the mix (to 16-bit rounding).
+        let root = dir.path().join("mix");
+        let total = read_mono(root.join(&mix.file), None, Downmix::Mean)
+            .unwrap()
+            .samples;
+        let mut sum = vec![0.0f32; total.len()];
+        for stem in &mix.stems {
+            let audio = read_mono(root.join(stem), None, Downmix::Mean)
+                .unwrap()
+                .samples;
+            sum.iter_mut().zip(audio).for_each(|(s, a)| *s += a);
+        }
+        let worst = sum
+            .iter()
+            .zip(&total)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            worst < 1e-3,
+            "{}: stems differ from mix by {worst}",
+            mix.file
+        );
+    }
+}
