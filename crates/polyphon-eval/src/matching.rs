@@ -27,16 +27,28 @@ impl HitGraph {
         n_est: usize,
         mut is_hit: impl FnMut(usize, usize) -> bool,
     ) -> Self {
+        Self::from_rows(n_ref, n_est, |ref_index| {
+            (0..n_est).filter(|&e| is_hit(ref_index, e)).collect()
+        })
+    }
+
+    /// The same graph from the hits of each reference row, given as ascending estimate
+    /// indices; lets a caller skip pairs that cannot hit without scanning them.
+    pub fn from_rows(
+        n_ref: usize,
+        n_est: usize,
+        mut row_hits: impl FnMut(usize) -> Vec<usize>,
+    ) -> Self {
         let mut graph = HitGraph {
             n_ref,
             estimates: Vec::new(),
             references: vec![Vec::new(); n_est],
         };
         for ref_index in 0..n_ref {
-            for est_index in 0..n_est {
-                if is_hit(ref_index, est_index) {
-                    graph.add_hit(ref_index, est_index);
-                }
+            let row = row_hits(ref_index);
+            debug_assert!(row.windows(2).all(|w| w[0] < w[1]), "row must ascend");
+            for est_index in row {
+                graph.add_hit(ref_index, est_index);
             }
         }
         graph

@@ -145,7 +145,41 @@ pub fn match_notes(
         });
         onset_ok && pitch_ok && offset_ok
     };
-    HitGraph::from_hits(ref_intervals.len(), est_intervals.len(), is_hit).maximum_matching()
+    let by_onset = EstimatesByOnset::new(est_intervals);
+    // Wide enough that rounding the distance can never admit a pair outside the window.
+    let window = options.onset_tolerance + 1e-3;
+    let row_hits = |r: usize| {
+        let mut row: Vec<usize> = by_onset
+            .near(ref_intervals[r][0], window)
+            .filter(|&e| is_hit(r, e))
+            .collect();
+        row.sort_unstable();
+        row
+    };
+    HitGraph::from_rows(ref_intervals.len(), est_intervals.len(), row_hits).maximum_matching()
+}
+
+/// Estimate indices sorted by onset, to visit only estimates near a reference onset
+/// instead of all n_ref × n_est pairs.
+struct EstimatesByOnset {
+    onsets: Vec<f64>,
+    indices: Vec<usize>,
+}
+
+impl EstimatesByOnset {
+    fn new(est_intervals: &[[f64; 2]]) -> Self {
+        let mut indices: Vec<usize> = (0..est_intervals.len()).collect();
+        indices.sort_by(|&a, &b| est_intervals[a][0].total_cmp(&est_intervals[b][0]));
+        let onsets = indices.iter().map(|&i| est_intervals[i][0]).collect();
+        EstimatesByOnset { onsets, indices }
+    }
+
+    /// Estimates whose onset lies within `window` of `onset`.
+    fn near(&self, onset: f64, window: f64) -> impl Iterator<Item = usize> + '_ {
+        let start = self.onsets.partition_point(|&t| t < onset - window);
+        let end = self.onsets.partition_point(|&t| t <= onset + window);
+        self.indices[start..end.max(start)].iter().copied()
+    }
 }
 
 /// The offset tolerance of a reference note: a fraction of its duration, but at least the
