@@ -360,6 +360,121 @@ mod tests {
         assert!(header_later.to_string().contains("line 2"));
     }
 
+    /// A MIDI file from `(delta ticks, event)` tracks.
+    fn midi_bytes(timing: Timing, tracks: Vec<Vec<(u32, TrackEventKind<'static>)>>) -> Vec<u8> {
+        let mut smf = Smf::new(midly::Header::new(midly::Format::Parallel, timing));
+        for events in tracks {
+            let mut track: Vec<midly::TrackEvent> = events
+                .into_iter()
+                .map(|(delta, kind)| midly::TrackEvent {
+                    delta: delta.into(),
+                    kind,
+                })
+                .collect();
+            track.push(midly::TrackEvent {
+                delta: 0.into(),
+                kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+            });
+            smf.tracks.push(track);
+        }
+        let mut bytes = Vec::new();
+        smf.write_std(&mut bytes).unwrap();
+        bytes
+    }
+
+    fn on(key: u8, vel: u8) -> TrackEventKind<'static> {
+        TrackEventKind::Midi {
+            channel: 0.into(),
+            message: MidiMessage::NoteOn {
+                key: key.into(),
+                vel: vel.into(),
+            },
+        }
+    }
+
+    fn off(key: u8) -> TrackEventKind<'static> {
+        TrackEventKind::Midi {
+            channel: 0.into(),
+            message: MidiMessage::NoteOff {
+                key: key.into(),
+                vel: 0.into(),
+            },
+        }
+    }
+
+    fn tempo(micros_per_beat: u32) -> TrackEventKind<'static> {
+        TrackEventKind::Meta(MetaMessage::Tempo(micros_per_beat.into()))
+    }
+
+    fn spans(notes: &[Note]) -> Vec<(f64, f64, f64, u8)> {
+        notes
+            .iter()
+            .map(|n| (n.onset, n.offset, n.pitch, n.velocity))
+            .collect()
+    }
+
+    #[test]
+    fn midi_tempo_map_from_any_track_converts_ticks_to_seconds() {
+        // 100 ticks per beat: 5 ms a tick at 120 BPM, then 10 ms from tick 200 (60 BPM, set in
+        // the conductor track).
+        let conductor = vec![(200, tempo(1_000_000))];
+        let notes = vec![
+            (100, on(60, 90)),
+            (200, off(60)),
+            (0, on(62, 80)),
+            (50, on(62, 0)),
+        ];
+        let bytes = midi_bytes(Timing::Metrical(100.into()), vec![conductor, notes]);
+        let read = parse_midi(&bytes, Path::new("t.mid")).unwrap();
+        assert_eq!(
+            spans(&read),
+            vec![(0.5, 2.0, 60.0, 90), (2.0, 2.5, 62.0, 80)]
+        );
+    }
+
+    #[test]
+    fn midi_pairing_follows_pretty_midi() {
+        let events = vec![
+            // Two overlapping notes of one key: the first note-off ends both.
+            (0, on(60, 100)),
+            (100, on(60, 50)),
+            (100, off(60)),
+            // A note-off at the note's own tick leaves it open until the next note-off.
+            (0, on(64, 70)),
+            (0, off(64)),
+            (100, off(64)),
+            // Never closed: dropped.
+            (0, on(67, 30)),
+        ];
+        let bytes = midi_bytes(Timing::Metrical(200.into()), vec![events]);
+        let read = parse_midi(&bytes, Path::new("p.mid")).unwrap();
+        assert_eq!(
+            spans(&read),
+            vec![
+                (0.0, 0.5, 60.0, 100),
+                (0.25, 0.5, 60.0, 50),
+                (0.5, 0.75, 64.0, 70)
+            ]
+        );
+    }
+
+    #[test]
+    fn midi_timecode_timing_counts_ticks_per_second() {
+        // 25 fps × 40 subframes = 1000 ticks per second.
+        let events = vec![(500, on(70, 64)), (250, off(70))];
+        let bytes = midi_bytes(Timing::Timecode(midly::Fps::Fps25, 40), vec![events]);
+        let read = parse_midi(&bytes, Path::new("tc.mid")).unwrap();
+        assert_eq!(spans(&read), vec![(0.5, 0.75, 70.0, 64)]);
+    }
+
+    #[test]
+    fn midi_garbage_is_a_clear_error() {
+        let error = parse_midi(b"MThd nonsense", Path::new("bad.mid")).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("bad.mid: not a readable MIDI file"));
+    }
+
     #[test]
     fn unknown_extension_is_refused() {
         let error = read_notes(Path::new("notes.txt")).unwrap_err();
