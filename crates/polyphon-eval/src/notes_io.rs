@@ -184,7 +184,8 @@ pub fn read_midi(path: &Path) -> Result<Vec<Note>, NotesError> {
 ///
 /// Pairing follows pretty_midi, as mir_eval users load MIDI: per track, channel and key,
 /// a note-off (or note-on with velocity 0) ends every open note of that key that began at an
-/// earlier tick; notes still open at the end of their track are dropped. Tempo changes of all
+/// earlier tick (if there is none, notes begun at that same tick are dropped); notes still
+/// open at the end of their track are dropped. Tempo changes of all
 /// tracks form one map (120 BPM until the first). Notes come out sorted by onset, then pitch,
 /// then offset. `path` only names the source in errors.
 pub fn parse_midi(bytes: &[u8], path: &Path) -> Result<Vec<Note>, NotesError> {
@@ -303,7 +304,9 @@ fn track_notes(track: &[midly::TrackEvent], clock: &TempoMap) -> Vec<Note> {
             slot.push((tick, velocity));
             continue;
         }
-        // A note that starts and ends on the same tick stays open, as in pretty_midi.
+        let closed_before = notes.len();
+        // A note that began on this very tick stays open (a note-off/note-on pair at one tick
+        // ends the old note, not the new one)...
         slot.retain(|&(start, start_velocity)| {
             if start == tick {
                 return true;
@@ -316,6 +319,11 @@ fn track_notes(track: &[midly::TrackEvent], clock: &TempoMap) -> Vec<Note> {
             });
             false
         });
+        // ...but only if this note-off closed another one; otherwise pretty_midi forgets the
+        // key, dropping a zero-length note.
+        if notes.len() == closed_before {
+            slot.clear();
+        }
     }
     notes
 }
@@ -439,10 +447,15 @@ mod tests {
             (0, on(60, 100)),
             (100, on(60, 50)),
             (100, off(60)),
-            // A note-off at the note's own tick leaves it open until the next note-off.
+            // A note-off at the note's own tick drops it (zero length); the next is spurious.
             (0, on(64, 70)),
             (0, off(64)),
             (100, off(64)),
+            // Note-off and a new note-on at one tick: the old note ends, the new one goes on.
+            (0, on(65, 20)),
+            (100, on(65, 21)),
+            (0, off(65)),
+            (100, off(65)),
             // Never closed: dropped.
             (0, on(67, 30)),
         ];
@@ -453,7 +466,8 @@ mod tests {
             vec![
                 (0.0, 0.5, 60.0, 100),
                 (0.25, 0.5, 60.0, 50),
-                (0.5, 0.75, 64.0, 70)
+                (0.75, 1.0, 65.0, 20),
+                (1.0, 1.25, 65.0, 21)
             ]
         );
     }
