@@ -24,6 +24,7 @@ enum Command {
     Features(commands::features::FeaturesArgs),
     Bench(commands::bench::BenchArgs),
     Eval(commands::eval::EvalArgs),
+    Synth(commands::synth::SynthArgs),
 }
 
 fn main() {
@@ -32,6 +33,7 @@ fn main() {
         Command::Features(args) => commands::features::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Synth(args) => commands::synth::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));

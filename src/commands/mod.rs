@@ -1,3 +1,4 @@
 pub mod bench;
 pub mod eval;
 pub mod features;
+pub mod synth;

@@ -1,7 +1,10 @@
 //! Measuring and matching the loudness of SoundFont presets.
 //!
 //! SoundFonts disagree by tens of decibels on how loud "velocity 100" is: in rustysynth,
-//! MuseScore General's acoustic grand plays middle C at -64 dBFS, FluidR3's at -37 dBFS. A data set mixing them would
+//! FluidR3's grand plays middle C at -37 dBFS, MuseScore General's at -64 dBFS. The latter is
+//! not just quiet but broken: its level *falls* from velocity 70 (-46.5 dBFS) to 100 and
+//! jumps at 127 (-35.9 dBFS), so no single gain fixes it. [`check_velocity_response`] finds
+//! such presets so recipes can leave them out. A data set mixing them would
 //! teach a model that loudness identifies the synthesizer, so recipes that use several
 //! SoundFonts scale each instrument to a common level measured here.
 
@@ -79,6 +82,43 @@ pub fn match_level(
     let level = measure_level(instrument, pitch, REFERENCE_VELOCITY, sample_rate)?;
     instrument.gain = matching_gain(instrument, level, target_dbfs)?;
     Ok(level)
+}
+
+/// Velocities and pitches at which [`check_velocity_response`] measures a preset.
+const CHECK_VELOCITIES: [u8; 4] = [40, 70, 100, 127];
+const CHECK_PITCHES: [u8; 3] = [36, 60, 84];
+/// Largest level drop (dB) tolerated from one checked velocity to the next louder one.
+const MAX_VELOCITY_DROP_DB: f64 = 1.0;
+
+/// Fails if a louder velocity plays quieter (by more than 1 dB) at C2, C4 or C6: a sign of
+/// velocity layers that rustysynth renders wrongly. Pitches the preset does not sound at are
+/// skipped.
+pub fn check_velocity_response(instrument: &Instrument, sample_rate: u32) -> Result<()> {
+    for pitch in CHECK_PITCHES {
+        let mut previous: Option<(u8, f64)> = None;
+        for velocity in CHECK_VELOCITIES {
+            let level = measure_level(instrument, pitch, velocity, sample_rate)?.rms_dbfs;
+            if level < SILENT_DBFS {
+                break;
+            }
+            if let Some((quieter, before)) = previous {
+                if level < before - MAX_VELOCITY_DROP_DB {
+                    return Err(SynthError::Render {
+                        path: instrument.soundfont.path.clone(),
+                        detail: format!(
+                            "{} ({}) has broken velocity layers: pitch {pitch} plays at \
+                             {before:.1} dBFS with velocity {quieter} but {level:.1} dBFS with \
+                             velocity {velocity}",
+                            instrument.id(),
+                            instrument.preset.name
+                        ),
+                    });
+                }
+            }
+            previous = Some((velocity, level));
+        }
+    }
+    Ok(())
 }
 
 pub fn decibels(amplitude: f64) -> f64 {

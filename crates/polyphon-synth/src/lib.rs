@@ -20,3 +20,11 @@ pub mod manifest;
 pub mod output;
 pub mod recipes;
 pub mod summary;
+
+/// Sets the number of rendering threads (rayon's global pool); call once, before any recipe.
+pub fn set_threads(threads: usize) -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| SynthError::Invalid(format!("cannot start {threads} worker threads: {e}")))
+}

@@ -25,6 +25,9 @@ pub struct RecipeReport {
     pub reused_files: usize,
     /// Seconds of audio rendered by this run (reused files not counted).
     pub rendered_seconds: f64,
+    /// Distinct audio files and their seconds (a file listed in two manifests counts once).
+    pub audio_files: usize,
+    pub audio_seconds: f64,
     pub wall: Duration,
 }
 
@@ -34,6 +37,8 @@ impl RecipeReport {
         self.rendered_files += run.rendered();
         self.reused_files += run.reused();
         self.rendered_seconds += run.rendered_seconds();
+        self.audio_files += run.done.len();
+        self.audio_seconds += run.done.iter().map(|(_, e)| e.duration).sum::<f64>();
         self.wall += run.wall;
     }
 

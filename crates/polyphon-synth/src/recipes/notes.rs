@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use polyphon_audio::AtomicFile;
 use serde::Serialize;
 
-use crate::levels::{decibels, match_level, measure_level, REFERENCE_VELOCITY};
+use crate::levels::{
+    check_velocity_response, decibels, match_level, measure_level, REFERENCE_VELOCITY,
+};
 use crate::manifest::{write_manifest, ManifestEntry, Split};
 use crate::notes::Note;
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
@@ -294,6 +296,7 @@ fn prepare_instrument(
 ) -> Result<Instrument> {
     let mut instrument = Instrument::new(font, 0, program)?;
     let rate = options.render.sample_rate;
+    check_velocity_response(&instrument, rate)?;
     match options.level_target_dbfs {
         Some(target) => {
             match_level(&mut instrument, family.reference_pitch, target, rate)?;

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::levels::{match_level, measure_level, REFERENCE_PITCH, REFERENCE_VELOCITY};
+use crate::levels::{
+    check_velocity_response, match_level, measure_level, Level, REFERENCE_PITCH, REFERENCE_VELOCITY,
+};
 use crate::manifest::{split_by_synthesizer, write_manifest, ManifestEntry, Split};
 use crate::notes::{normalize_notes, read_midi, Note};
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
@@ -170,20 +172,7 @@ pub fn plan_synthesizers(
     let splits = split_by_synthesizer(candidates.len())?;
     let mut synthesizers = Vec::new();
     for (mut instrument, split) in candidates.into_iter().zip(splits) {
-        let level = match options.level_target_dbfs {
-            Some(target) => match_level(
-                &mut instrument,
-                REFERENCE_PITCH,
-                target,
-                options.render.sample_rate,
-            ),
-            None => measure_level(
-                &instrument,
-                REFERENCE_PITCH,
-                REFERENCE_VELOCITY,
-                options.render.sample_rate,
-            ),
-        };
+        let level = prepare_synthesizer(&mut instrument, options);
         match level {
             Ok(level) => {
                 report.info.push(format!(
@@ -205,6 +194,16 @@ pub fn plan_synthesizers(
         }
     }
     Ok(synthesizers)
+}
+
+/// Rejects presets with broken velocity layers, then matches (or just measures) the level.
+fn prepare_synthesizer(instrument: &mut Instrument, options: &PiecesOptions) -> Result<Level> {
+    let rate = options.render.sample_rate;
+    check_velocity_response(instrument, rate)?;
+    match options.level_target_dbfs {
+        Some(target) => match_level(instrument, REFERENCE_PITCH, target, rate),
+        None => measure_level(instrument, REFERENCE_PITCH, REFERENCE_VELOCITY, rate),
+    }
 }
 
 /// The piano presets of one training SoundFont, without presets that sound identical.
