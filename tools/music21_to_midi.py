@@ -17,7 +17,8 @@ scores as MusicXML and Humdrum. This script turns a balanced selection of them i
 
 Outputs: DIR/<group>__<name>.mid (written to a temporary name, then renamed, so a killed run
 never leaves a half-written file) and DIR/pieces.jsonl, one line per piece with its source,
-duration and counts. A rerun keeps the MIDI files that exist and only converts what is missing.
+duration and counts. A rerun keeps the MIDI files that exist, converts what is missing and
+deletes <group>__*.mid files that are no longer selected, so the folder matches the index.
 
 Usage (music21 lives in a virtual environment outside the repository):
 
@@ -49,7 +50,8 @@ DEFAULT_GROUPS = [
     "monteverdi", "mozart", "palestrina", "schoenberg", "schubert", "schumann_clara",
     "schumann_robert", "trecento", "verdi", "weber", "webern",
 ]
-SCORE_SUFFIXES = {".mxl", ".xml", ".musicxml", ".krn", ".abc"}
+# In order of preference when the corpus holds one piece in several formats.
+SCORE_SUFFIXES = [".mxl", ".musicxml", ".xml", ".krn", ".abc"]
 
 
 def corpus_root(path):
@@ -61,12 +63,20 @@ def corpus_group(path):
 
 
 def candidate_paths(groups, seed):
-    """Score files per group, in an order shuffled with the seed (stable for a seed)."""
-    by_group = {g: [] for g in groups}
+    """Score files per group, one per piece (a piece stored as both MusicXML and Humdrum is
+    taken once, as MusicXML), in an order shuffled with the seed (stable for a seed)."""
+    best = {}
     for path in corpus.getCorePaths():
         group = corpus_group(path)
-        if group in by_group and path.suffix in SCORE_SUFFIXES:
-            by_group[group].append(path)
+        if group not in groups or path.suffix not in SCORE_SUFFIXES:
+            continue
+        key = (group, output_name(path, group))
+        rank = SCORE_SUFFIXES.index(path.suffix)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, path)
+    by_group = {g: [] for g in groups}
+    for (group, _), (_, path) in best.items():
+        by_group[group].append(path)
     for group, paths in by_group.items():
         paths.sort()
         random.Random(f"{seed}:{group}").shuffle(paths)
@@ -177,6 +187,15 @@ def convert_group(job):
     return group, records, skipped
 
 
+def remove_unselected(out_dir, selected):
+    """Deletes MIDI files of earlier runs that this selection no longer holds, so that the
+    folder (which `polyphon synth pieces` reads whole) matches pieces.jsonl."""
+    for path in sorted(out_dir.glob("*__*.mid")):
+        if path.name not in selected:
+            print(f"    removing {path.name}: no longer selected", file=sys.stderr)
+            path.unlink()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="output folder for the MIDI files")
@@ -205,6 +224,7 @@ def main():
                 print(f"    skipped {source}: {reason}", file=sys.stderr)
             all_records.extend(records)
     all_records.sort(key=lambda r: r["file"])
+    remove_unselected(args.out, {r["file"] for r in all_records})
     index = args.out / "pieces.jsonl"
     temp = index.with_name(".pieces.jsonl.partial")
     temp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in all_records))
