@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use polyphon_audio::{write_wav, WavFormat};
-use polyphon_features::{extract, FeatureSpec, MelFilterbankParams, SpectrumKind};
+use polyphon_audio::{write_wav, Downmix, MonoStream, WavFormat};
+use polyphon_features::{Extractor, FeatureSpec, MelFilterbankParams, SpectrumKind};
 
 /// Benchmarks that print a table of polyphon against its peers on the same input.
 #[derive(Args, Debug)]
@@ -79,6 +79,7 @@ fn frontend(bench: FrontendBench) -> Result<()> {
         None,
     )?;
     let threads = rayon::current_num_threads();
+    let decode_only = time_decoding(&input, bench.repeat)?;
     let ours_logfilt = time_polyphon(&kelz, &input, bench.repeat)?;
     let ours_mel = time_polyphon(&mel, &input, bench.repeat)?;
     let peers = if bench.skip_python {
@@ -108,6 +109,10 @@ fn frontend(bench: FrontendBench) -> Result<()> {
             .and_then(|p| p[key].as_str().map(str::to_string))
             .unwrap_or_default()
     };
+    println!(
+        "{:<34} {:>9.3}s (decoding and down-mixing alone, included in every row)",
+        "decode", decode_only
+    );
     print_row(
         "logfilt (Kelz 2016, 229 bins)",
         &ours_logfilt,
@@ -140,14 +145,16 @@ fn print_row(name: &str, ours: &Timing, peer_name: &str, peer: Option<f64>) {
 /// Best-of-`repeat` wall time of decoding `input` and computing `spec`, on 1 and on all threads.
 fn time_polyphon(spec: &FeatureSpec, input: &Path, repeat: usize) -> Result<Timing> {
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let extractor = Extractor::new(spec.clone())?;
     let mut frames = 0;
     let mut measure = |pool: Option<&rayon::ThreadPool>| -> Result<f64> {
         let mut best = f64::INFINITY;
         for _ in 0..repeat.max(1) {
             let start = Instant::now();
             let matrix = match pool {
-                Some(pool) => pool.install(|| extract(spec, input))?,
-                None => extract(spec, input)?,
+                // One rayon thread and no decoding thread: strictly single-threaded.
+                Some(pool) => pool.install(|| extractor.extract_file(input, false))?,
+                None => extractor.extract_file(input, true)?,
             };
             best = best.min(start.elapsed().as_secs_f64());
             frames = matrix.num_frames;
@@ -161,6 +168,21 @@ fn time_polyphon(spec: &FeatureSpec, input: &Path, repeat: usize) -> Result<Timi
         all_threads,
         frames,
     })
+}
+
+/// Best-of-`repeat` wall time of decoding `input` to mono without any front-end.
+fn time_decoding(input: &Path, repeat: usize) -> Result<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        let mut stream = MonoStream::open(input, None, Downmix::Madmom)?;
+        let mut block = Vec::new();
+        while stream.read_block(&mut block)? {
+            block.clear();
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
 }
 
 fn time_peers(python: &Path, input: &Path, repeat: usize) -> Result<serde_json::Value> {

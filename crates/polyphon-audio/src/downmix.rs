@@ -61,13 +61,9 @@ pub(crate) fn mix_into(buffer: &AudioBufferRef<'_>, rule: Downmix, out: &mut Vec
 }
 
 fn mix_float<S: Sample>(b: &AudioBuffer<S>, value: impl Fn(S) -> f64, out: &mut Vec<f32>) {
-    let channels = b.spec().channels.count();
-    let frames = b.frames();
-    out.reserve(frames);
-    for i in 0..frames {
-        let sum: f64 = (0..channels).map(|c| value(b.chan(c)[i])).sum();
-        out.push((sum / channels as f64) as f32);
-    }
+    let sums = channel_sums(b, value);
+    let channels = b.spec().channels.count() as f64;
+    out.extend(sums.iter().map(|sum| (sum / channels) as f32));
 }
 
 fn mix_int<S: Sample>(
@@ -77,18 +73,30 @@ fn mix_int<S: Sample>(
     rule: Downmix,
     out: &mut Vec<f32>,
 ) {
-    let channels = b.spec().channels.count();
-    let frames = b.frames();
-    out.reserve(frames);
-    for i in 0..frames {
-        let sum: f64 = (0..channels).map(|c| value(b.chan(c)[i])).sum();
-        let mean = sum / channels as f64;
-        let sample = match rule {
-            Downmix::Mean => mean / layout.full_scale,
-            Downmix::Madmom => (mean * layout.madmom_shift).trunc() / layout.madmom_max,
-        };
-        out.push(sample as f32);
+    let sums = channel_sums(b, value);
+    let channels = b.spec().channels.count() as f64;
+    match rule {
+        Downmix::Mean => {
+            let scale = 1.0 / (channels * layout.full_scale);
+            out.extend(sums.iter().map(|sum| (sum * scale) as f32));
+        }
+        // `as i64` truncates towards zero like numpy's astype, without a libm call.
+        Downmix::Madmom => out.extend(sums.iter().map(|sum| {
+            ((sum / channels * layout.madmom_shift) as i64 as f64 / layout.madmom_max) as f32
+        })),
     }
+}
+
+/// Per-frame sum over channels, exact for integer samples (f64 holds 32-bit sums exactly).
+/// Channel by channel, so each pass is a straight loop over one plane.
+fn channel_sums<S: Sample>(b: &AudioBuffer<S>, value: impl Fn(S) -> f64) -> Vec<f64> {
+    let mut sums = vec![0.0f64; b.frames()];
+    for c in 0..b.spec().channels.count() {
+        for (sum, &sample) in sums.iter_mut().zip(b.chan(c)) {
+            *sum += value(sample);
+        }
+    }
+    sums
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 
 use polyphon_audio::MonoStream;
 use rayon::prelude::*;
@@ -9,6 +10,10 @@ use crate::{FeatureSpec, Filterbank, Result, Stft};
 /// Frames computed per parallel batch: large enough to keep threads busy, small enough that
 /// the samples held stay around a few seconds of audio.
 const BATCH_FRAMES: usize = 256;
+/// Samples per block handed from the decoding thread (about 1.5 s at 44.1 kHz).
+const DECODE_BLOCK: usize = 1 << 16;
+/// Blocks the decoding thread may run ahead.
+const PREFETCH_BLOCKS: usize = 4;
 
 /// A whole feature matrix in memory, row-major `(frames, bins)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +76,13 @@ impl Extractor {
             .map_or(self.stft.num_bins(), Filterbank::num_bands)
     }
 
+    /// STFT bins actually computed per frame: only those the filterbank reads.
+    fn spectrum_bins(&self) -> usize {
+        self.filterbank
+            .as_ref()
+            .map_or(self.stft.num_bins(), Filterbank::bins_used)
+    }
+
     /// Opens `path` as the mono stream this front-end reads.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<MonoStream> {
         Ok(MonoStream::open(
@@ -82,11 +94,34 @@ impl Extractor {
 
     /// Streams `audio` through the front-end, handing batches of rows to `sink` in order.
     ///
-    /// Memory holds one batch of frames and the samples they span. The rows given to `sink`
-    /// are final except for a dB scaling's global part, returned in [`Finish`].
+    /// Decoding runs on its own thread, a few blocks ahead of the spectra, so the two overlap.
+    /// Memory holds those blocks, one batch of frames and the samples they span. The rows given
+    /// to `sink` are final except for a dB scaling's global part, returned in [`Finish`].
     pub fn run(
         &self,
         audio: &mut MonoStream,
+        sink: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<Finish> {
+        std::thread::scope(|scope| {
+            let (sender, blocks) = std::sync::mpsc::sync_channel(PREFETCH_BLOCKS);
+            scope.spawn(move || decode_ahead(audio, sender));
+            self.consume(|| blocks.recv().ok(), sink)
+        })
+    }
+
+    /// [`run`](Self::run) with decoding on the calling thread: nothing overlaps, so with a
+    /// one-thread rayon pool the whole extraction is single-threaded (for benchmarks).
+    pub fn run_without_prefetch(
+        &self,
+        audio: &mut MonoStream,
+        sink: impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<Finish> {
+        self.consume(|| read_chunk(audio), sink)
+    }
+
+    fn consume(
+        &self,
+        mut next_block: impl FnMut() -> Option<Result<Vec<f32>>>,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<Finish> {
         let grid = self.spec.grid;
@@ -119,7 +154,10 @@ impl Extractor {
             if ended {
                 break;
             }
-            ended = !audio.read_block(&mut buffer)?;
+            match next_block() {
+                Some(block) => buffer.extend_from_slice(&block?),
+                None => ended = true,
+            }
         }
         Ok(Finish {
             num_frames: next_frame,
@@ -139,7 +177,7 @@ impl Extractor {
         rows.clear();
         rows.resize(frames.len() * bins, 0.0);
         rows.par_chunks_mut(bins).zip(frames).for_each_init(
-            || (self.stft.scratch(), vec![0f32; self.stft.num_bins()]),
+            || (self.stft.scratch(), vec![0f32; self.spectrum_bins()]),
             |(scratch, spectrum), (row, k)| {
                 let frame = self.stft.frame_buffer(scratch);
                 self.spec
@@ -158,22 +196,57 @@ impl Extractor {
     }
 }
 
+/// Sends blocks of `audio` into `blocks` until the stream ends (the channel then closes), an
+/// error is sent, or the receiver hangs up.
+fn decode_ahead(audio: &mut MonoStream, blocks: SyncSender<Result<Vec<f32>>>) {
+    while let Some(block) = read_chunk(audio) {
+        let failed = block.is_err();
+        if blocks.send(block).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The next `DECODE_BLOCK` or so samples of `audio`; `None` once it is exhausted.
+fn read_chunk(audio: &mut MonoStream) -> Option<Result<Vec<f32>>> {
+    let mut block = Vec::with_capacity(DECODE_BLOCK + 8192);
+    loop {
+        match audio.read_block(&mut block) {
+            Ok(true) if block.len() < DECODE_BLOCK => continue,
+            Ok(_) if block.is_empty() => return None,
+            Ok(_) => return Some(Ok(block)),
+            Err(error) => return Some(Err(error.into())),
+        }
+    }
+}
+
 /// Computes the features of a whole file in memory.
 pub fn extract(spec: &FeatureSpec, path: impl AsRef<Path>) -> Result<FeatureMatrix> {
-    let extractor = Extractor::new(spec.clone())?;
-    let mut audio = extractor.open(path)?;
-    let mut values = Vec::new();
-    let finish = extractor.run(&mut audio, |rows| {
-        values.extend_from_slice(rows);
-        Ok(())
-    })?;
-    finish.apply(&mut values);
-    Ok(FeatureMatrix {
-        values,
-        num_frames: finish.num_frames,
-        num_bins: extractor.num_bins(),
-        fps: spec.fps(),
-    })
+    Extractor::new(spec.clone())?.extract_file(path, true)
+}
+
+impl Extractor {
+    /// The whole feature matrix of `path` in memory; `prefetch` decodes on a second thread.
+    pub fn extract_file(&self, path: impl AsRef<Path>, prefetch: bool) -> Result<FeatureMatrix> {
+        let mut audio = self.open(path)?;
+        let mut values = Vec::new();
+        let collect = |rows: &[f32]| {
+            values.extend_from_slice(rows);
+            Ok(())
+        };
+        let finish = if prefetch {
+            self.run(&mut audio, collect)?
+        } else {
+            self.run_without_prefetch(&mut audio, collect)?
+        };
+        finish.apply(&mut values);
+        Ok(FeatureMatrix {
+            values,
+            num_frames: finish.num_frames,
+            num_bins: self.num_bins(),
+            fps: self.spec.fps(),
+        })
+    }
 }
 
 #[cfg(test)]

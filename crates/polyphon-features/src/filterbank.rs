@@ -88,6 +88,15 @@ impl Filterbank {
         self.num_bins
     }
 
+    /// One past the highest FFT bin any band reads: spectra need only be computed this far.
+    pub fn bins_used(&self) -> usize {
+        self.bands
+            .iter()
+            .map(|band| band.start + band.weights.len())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Writes the band energies of `spectrum` to `out`.
     pub fn apply(&self, spectrum: &[f32], out: &mut [f32]) {
         for (value, band) in out.iter_mut().zip(&self.bands) {

@@ -81,7 +81,8 @@ impl Stft {
         &mut scratch.frame
     }
 
-    /// Windows the frame held in `scratch` and writes one spectrum to `out` (`num_bins` long).
+    /// Windows the frame held in `scratch` and writes the first `out.len()` bins of its
+    /// spectrum to `out` (at most `num_bins`; a filterbank that stops early needs no more).
     pub fn process(&self, scratch: &mut StftScratch, out: &mut [f32]) {
         for (sample, w) in scratch.frame.iter_mut().zip(&self.window) {
             *sample *= w;
@@ -93,13 +94,10 @@ impl Stft {
                 &mut scratch.fft_scratch,
             )
             .expect("buffer sizes come from the plan");
-        for (value, bin) in out.iter_mut().zip(&scratch.spectrum[..self.num_bins]) {
-            // Squares in f64 so that tiny bins keep their precision before a dB conversion.
-            let power = bin.re as f64 * bin.re as f64 + bin.im as f64 * bin.im as f64;
-            *value = match self.kind {
-                SpectrumKind::Magnitude => power.sqrt() as f32,
-                SpectrumKind::Power => power as f32,
-            };
+        let bins = out.iter_mut().zip(&scratch.spectrum[..self.num_bins]);
+        match self.kind {
+            SpectrumKind::Magnitude => bins.for_each(|(v, x)| *v = x.norm_sqr().sqrt()),
+            SpectrumKind::Power => bins.for_each(|(v, x)| *v = x.norm_sqr()),
         }
     }
 }
