@@ -332,6 +332,12 @@ fn print_report(report: &RecipeReport) {
         report.speed(),
         report.wall.as_secs_f64()
     );
+    if report.stale_removed > 0 {
+        println!(
+            "removed {} half-written files left by killed runs",
+            report.stale_removed
+        );
+    }
     for manifest in &report.manifests {
         println!("manifest: {}", manifest.display());
     }

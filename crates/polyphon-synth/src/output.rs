@@ -97,9 +97,46 @@ pub fn write_example(
     })
 }
 
+/// Deletes the temporary files (`.<name>.partial-<pid>`) that a killed run left under `root`,
+/// unless the process that writes them is still running. Returns how many were removed.
+pub fn remove_stale_partials(root: &Path) -> usize {
+    let mut removed = 0;
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                folders.push(path);
+            } else if is_stale_partial(&path) && std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+fn is_stale_partial(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let Some((_, pid)) = name.rsplit_once(".partial-") else {
+        return false;
+    };
+    let writer_alive = pid.parse::<u32>().is_ok_and(|pid| {
+        pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+    });
+    name.starts_with('.') && !writer_alive
+}
+
 /// The outcome of running a list of jobs.
 #[derive(Debug)]
 pub struct RunResult<T> {
+    /// Leftovers of killed runs deleted before starting.
+    pub stale_removed: usize,
     /// Each successful job with its output, in the jobs' order.
     pub done: Vec<(T, Example)>,
     /// One line per failed job, naming it and the cause.
@@ -124,17 +161,25 @@ impl<T> RunResult<T> {
     }
 }
 
-/// Runs `work` on every job in parallel (rayon) with a progress bar and ETA on stderr.
+/// Runs `work` on every job in parallel (rayon) with a progress bar and ETA on stderr, after
+/// deleting what killed runs left half-written under `root`.
 ///
 /// A failing job is recorded in `failures` (with `describe(job)` naming it) and the others go
 /// on: one bad piece never stops a run.
-pub fn run_jobs<T, W, D>(jobs: Vec<T>, message: &str, work: W, describe: D) -> RunResult<T>
+pub fn run_jobs<T, W, D>(
+    root: &Path,
+    jobs: Vec<T>,
+    message: &str,
+    work: W,
+    describe: D,
+) -> RunResult<T>
 where
     T: Send + Sync,
     W: Fn(&T) -> Result<Example> + Sync,
     D: Fn(&T) -> String + Sync,
 {
     let start = Instant::now();
+    let stale_removed = remove_stale_partials(root);
     let bar = progress_bar(jobs.len() as u64, message);
     let outcomes: Vec<Result<Example>> = jobs
         .par_iter()
@@ -154,6 +199,7 @@ where
         }
     }
     RunResult {
+        stale_removed,
         done,
         failures,
         wall: start.elapsed(),
@@ -170,4 +216,25 @@ fn progress_bar(len: u64, message: &str) -> ProgressBar {
     bar.set_style(style);
     bar.set_message(message.to_string());
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_of_dead_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a");
+        std::fs::create_dir(&sub).unwrap();
+        // PID 4294967295 cannot be running; our own PID is.
+        let dead = sub.join(".x.wav.partial-4294967295");
+        let alive = sub.join(format!(".y.wav.partial-{}", std::process::id()));
+        let kept = sub.join("z.wav");
+        for path in [&dead, &alive, &kept] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_partials(dir.path()), 1);
+        assert!(!dead.exists() && alive.exists() && kept.exists());
+    }
 }

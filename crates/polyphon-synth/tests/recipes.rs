@@ -109,9 +109,16 @@ fn rerun_skips_finished_files_and_redoes_missing_ones() {
     let manifest = std::fs::read(dir.path().join("fluid-isol.jsonl")).unwrap();
 
     // As if a run had been killed after writing one example's labels but not its audio.
+    // Its half-written audio is still there under the temporary name of a dead process.
     std::fs::remove_file(dir.path().join("audio/note_060_v100_d0.30.wav")).unwrap();
+    let stale = dir
+        .path()
+        .join("audio/.note_060_v100_d0.30.wav.partial-4294967295");
+    std::fs::write(&stale, b"RIFF half").unwrap();
     let second = run_fluid(&options).unwrap();
     assert_eq!((second.rendered_files, second.reused_files), (1, 5));
+    assert_eq!(second.stale_removed, 1);
+    assert!(!stale.exists());
     assert_eq!(
         std::fs::read(dir.path().join("fluid-isol.jsonl")).unwrap(),
         manifest

@@ -132,6 +132,7 @@ pub fn run_fluid(options: &FluidOptions) -> Result<RecipeReport> {
     let root = options.out_dir.clone();
 
     let run = run_jobs(
+        &options.out_dir,
         events,
         "fluid",
         |event| {

@@ -79,6 +79,7 @@ pub fn run_mixtures(options: &MixturesOptions) -> Result<RecipeReport> {
     let mut report = RecipeReport::default();
     let jobs = plan_mixtures(&entries, options, &mut report);
     let run = run_jobs(
+        &options.out_dir,
         jobs,
         "mixtures",
         |job| build_mixture(job, &entries, options),

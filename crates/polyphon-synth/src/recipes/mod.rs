@@ -22,6 +22,8 @@ pub struct RecipeReport {
     /// Informational lines (synthesizers, levels, splits).
     pub info: Vec<String>,
     pub rendered_files: usize,
+    /// Temporary files of killed runs that were deleted.
+    pub stale_removed: usize,
     pub reused_files: usize,
     /// Seconds of audio rendered by this run (reused files not counted).
     pub rendered_seconds: f64,
@@ -35,6 +37,7 @@ impl RecipeReport {
     fn absorb<T>(&mut self, run: &RunResult<T>) {
         self.failures.extend(run.failures.iter().cloned());
         self.rendered_files += run.rendered();
+        self.stale_removed += run.stale_removed;
         self.reused_files += run.reused();
         self.rendered_seconds += run.rendered_seconds();
         self.audio_files += run.done.len();

@@ -160,6 +160,7 @@ pub fn run_notes(options: &NotesOptions) -> Result<RecipeReport> {
     let jobs = plan_notes(options, &instruments);
     let stem = |job: &NoteJob| note_stem(&instruments[job.instrument], job);
     let run = run_jobs(
+        &options.out_dir,
         jobs,
         "notes",
         |job| {

@@ -98,6 +98,7 @@ pub fn run_pieces(options: &PiecesOptions) -> Result<RecipeReport> {
         )
     };
     let run = run_jobs(
+        &options.out_dir,
         jobs,
         "pieces",
         |job| {
