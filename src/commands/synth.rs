@@ -14,7 +14,9 @@ use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
 use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
 use polyphon_synth::recipes::RecipeReport;
 use polyphon_synth::render::{Instrument, RenderSettings};
-use polyphon_synth::soundfont::{LoadedSoundFont, DEBIAN_FLUID_R3};
+use polyphon_synth::soundfont::{
+    installed_soundfonts, LoadedSoundFont, DEBIAN_FLUID_R3, DEBIAN_SF2_DIR,
+};
 
 /// Render data sets from SoundFonts (rustysynth): FLUID, MAPS-like pieces, NSynth-like notes,
 /// mixtures.
@@ -124,10 +126,10 @@ pub struct PiecesArgs {
 /// NSynth's field names, and notes.jsonl. Splits are by instrument (seeded per family).
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
-  polyphon synth notes --soundfonts /usr/share/sounds/sf2/FluidR3_GM.sf2,/usr/share/sounds/sf2/TimGM6mb.sf2 \\
-    --velocities 50,100 --pitch-step 2 --out data/notes")]
+  polyphon synth notes --velocities 50,100,127 --pitch-step 3 --out data/notes
+  polyphon synth notes --soundfonts /usr/share/sounds/sf2/FluidR3_GM.sf2 --families bass,flute --out data/bass-flute")]
 pub struct NotesArgs {
-    /// SF2 files, comma-separated [default: Debian's FluidR3_GM.sf2].
+    /// SF2 files, comma-separated [default: every SF2 in /usr/share/sounds/sf2].
     #[arg(long, value_delimiter = ',')]
     pub soundfonts: Vec<PathBuf>,
     /// Output folder.
@@ -276,7 +278,7 @@ fn pieces_options(a: PiecesArgs) -> PiecesOptions {
 
 fn notes_options(a: NotesArgs) -> Result<NotesOptions> {
     let soundfonts = if a.soundfonts.is_empty() {
-        vec![default_soundfont()]
+        installed_soundfonts(std::path::Path::new(DEBIAN_SF2_DIR))?
     } else {
         a.soundfonts
     };

@@ -11,6 +11,8 @@ use crate::{Result, SynthError};
 
 /// Debian's path of FluidR3 (package `fluid-soundfont-gm`), the default SoundFont.
 pub const DEBIAN_FLUID_R3: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
+/// Where Debian's SoundFont packages install SF2 files.
+pub const DEBIAN_SF2_DIR: &str = "/usr/share/sounds/sf2";
 
 /// A SoundFont loaded in memory, with the file it came from.
 #[derive(Debug, Clone)]
@@ -120,9 +122,40 @@ pub fn default_soundfont_path() -> Option<PathBuf> {
     debian.exists().then(|| debian.to_path_buf())
 }
 
+/// The SF2 files installed in `dir`, each once (aliases such as Debian's `default-GM.sf2`
+/// symlink are resolved and dropped), sorted by file name.
+pub fn installed_soundfonts(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(SynthError::io(dir))?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("sf2")))
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| seen.insert(p.clone()))
+        .collect();
+    files.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn installed_soundfonts_are_listed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.sf2"), b"").unwrap();
+        std::fs::write(dir.path().join("a.SF2"), b"").unwrap();
+        std::fs::write(dir.path().join("c.sf3"), b"").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("b.sf2"), dir.path().join("default.sf2"))
+            .unwrap();
+        let names: Vec<String> = installed_soundfonts(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.SF2", "b.sf2"]);
+    }
 
     #[test]
     fn missing_file_names_the_path() {
