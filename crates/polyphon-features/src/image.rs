@@ -75,6 +75,7 @@ impl ColumnPooler {
     pub fn into_image(self) -> SpectrogramImage {
         SpectrogramImage {
             columns: self.columns,
+            frames_per_column: self.frames_per_column,
         }
     }
 }
@@ -82,12 +83,39 @@ impl ColumnPooler {
 /// A spectrogram drawn as a heat map: time left to right, low bins at the bottom.
 pub struct SpectrogramImage {
     columns: Vec<Vec<f32>>,
+    frames_per_column: usize,
+}
+
+/// Where frames and bins land in a rendered [`SpectrogramImage`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageGeometry {
+    pub bins: usize,
+    pub frames_per_column: usize,
+    pub column_width: usize,
+    pub row_height: usize,
+}
+
+impl ImageGeometry {
+    /// Horizontal pixel where frame `frame` starts.
+    pub fn x_of_frame(&self, frame: f64) -> f64 {
+        frame / self.frames_per_column as f64 * self.column_width as f64
+    }
+
+    /// Top pixel row of bin `bin` (bin 0 is drawn at the bottom).
+    pub fn y_of_bin(&self, bin: usize) -> usize {
+        (self.bins - 1 - bin) * self.row_height
+    }
 }
 
 impl SpectrogramImage {
     /// Writes a PNG (atomically), scaling values between their minimum and maximum.
     pub fn write_png(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
+        let (image, _) = self.render(path.as_ref())?;
+        save_png(&image, path)
+    }
+
+    /// Draws the heat map; `path` only names the output in errors.
+    pub fn render(&self, path: &Path) -> Result<(RgbImage, ImageGeometry)> {
         let width = self.columns.len();
         let bins = self.columns.first().map_or(0, Vec::len);
         if width == 0 || bins == 0 {
@@ -97,36 +125,30 @@ impl SpectrogramImage {
             });
         }
         // Short inputs are stretched so the picture stays readable.
-        let row_height = 400usize.div_ceil(bins);
-        let column_width = 800usize.div_ceil(width).min(8);
+        let geometry = ImageGeometry {
+            bins,
+            frames_per_column: self.frames_per_column,
+            column_width: 800usize.div_ceil(width).min(8),
+            row_height: 400usize.div_ceil(bins),
+        };
         let (low, high) = self.range();
-        let mut image = RgbImage::new((width * column_width) as u32, (bins * row_height) as u32);
+        let mut image = RgbImage::new(
+            (width * geometry.column_width) as u32,
+            (bins * geometry.row_height) as u32,
+        );
         for (x, column) in self.columns.iter().enumerate() {
             for (bin, &value) in column.iter().enumerate() {
                 let level = ((value - low) / (high - low).max(f32::EPSILON)).clamp(0.0, 1.0);
                 let colour = image::Rgb(magma(level));
-                for dy in 0..row_height {
-                    for dx in 0..column_width {
-                        let y = (bins - 1 - bin) * row_height + dy;
-                        image.put_pixel((x * column_width + dx) as u32, y as u32, colour);
+                for dy in 0..geometry.row_height {
+                    for dx in 0..geometry.column_width {
+                        let y = geometry.y_of_bin(bin) + dy;
+                        image.put_pixel((x * geometry.column_width + dx) as u32, y as u32, colour);
                     }
                 }
             }
         }
-        let mut file = AtomicFile::create(path)?;
-        image::codecs::png::PngEncoder::new(&mut file)
-            .write_image(
-                image.as_raw(),
-                image.width(),
-                image.height(),
-                image::ExtendedColorType::Rgb8,
-            )
-            .map_err(|e| FeatureError::Image {
-                path: path.to_path_buf(),
-                detail: e.to_string(),
-            })?;
-        file.commit()?;
-        Ok(())
+        Ok((image, geometry))
     }
 
     fn range(&self) -> (f32, f32) {
@@ -137,6 +159,25 @@ impl SpectrogramImage {
                 (lo.min(v), hi.max(v))
             })
     }
+}
+
+/// Encodes `image` as PNG to `path`, atomically.
+pub fn save_png(image: &RgbImage, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let mut file = AtomicFile::create(path)?;
+    image::codecs::png::PngEncoder::new(&mut file)
+        .write_image(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| FeatureError::Image {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    file.commit()?;
+    Ok(())
 }
 
 /// A perceptually ordered dark-to-bright colour map, interpolated between magma's anchors.

@@ -22,6 +22,8 @@ mod spec;
 mod stft;
 mod window;
 
+/// The image crate, re-exported so callers can draw on rendered spectrograms.
+pub use ::image as image_crate;
 pub use context::{stack_context, ContextWindows};
 pub use error::FeatureError;
 pub use extractor::{extract, Extractor, FeatureMatrix, Finish};
@@ -29,7 +31,7 @@ pub use filterbank::{
     hz_to_mel, mel_to_hz, Filterbank, LogFilterbankParams, MelFilterbankParams, MelScale,
 };
 pub use framing::{FrameCount, FrameGrid};
-pub use image::{ColumnPooler, SpectrogramImage};
+pub use image::{save_png, ColumnPooler, ImageGeometry, SpectrogramImage};
 pub use npy::{read_npy_f32, NpyWriter};
 pub use scaling::{power_to_db, DbParams, DbReference, Scaling};
 pub use spec::{FeatureKind, FeatureSpec, FilterbankSpec};

@@ -1,0 +1,29 @@
+//! Decoding: what the models' frame-wise outputs mean as music.
+//!
+//! * [`NoteDecoder`] turns a (frames × pitches) probability matrix into notes, by one
+//!   documented rule (threshold, gap filling, minimum length), the inverse of the label rule
+//!   `onset <= k / fps < offset` used for training.
+//! * [`PianoRoll`] draws the probabilities with the decoded notes outlined over them.
+
+mod notes;
+mod roll;
+
+pub use notes::{NoteDecoder, NoteStream};
+pub use polyphon_synth::notes::Note;
+pub use roll::PianoRoll;
+
+/// Errors of the decoding stage.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("invalid decoding parameter: {0}")]
+    InvalidParameter(String),
+    #[error(transparent)]
+    Audio(#[from] polyphon_audio::AudioError),
+    #[error("{path}: drawing failed: {detail}")]
+    Image {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, DecodeError>;
