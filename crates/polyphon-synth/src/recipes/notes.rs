@@ -309,6 +309,7 @@ fn prepare_instrument(
                 REFERENCE_VELOCITY,
                 rate,
             )?;
+            // Only to reject a silent preset: the gain stays 1.
             crate::levels::matching_gain(&instrument, level, level.rms_dbfs)?;
         }
     }
