@@ -1,6 +1,7 @@
 //! Writing one labelled audio file (WAV + CSV + MIDI), recognising finished ones, and running
 //! many such jobs in parallel with a progress bar.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -181,11 +182,13 @@ where
     let start = Instant::now();
     let stale_removed = remove_stale_partials(root);
     let bar = progress_bar(jobs.len() as u64, message);
+    // Without a terminal (a log file, CI) indicatif draws nothing: log every tenth instead.
+    let plain = !std::io::stderr().is_terminal();
     let outcomes: Vec<Result<Example>> = jobs
         .par_iter()
         .map(|job| {
             let outcome = work(job);
-            bar.inc(1);
+            advance(&bar, plain, message);
             outcome
         })
         .collect();
@@ -203,6 +206,19 @@ where
         done,
         failures,
         wall: start.elapsed(),
+    }
+}
+
+fn advance(bar: &ProgressBar, plain: bool, message: &str) {
+    bar.inc(1);
+    let (done, total) = (bar.position(), bar.length().unwrap_or(0));
+    let step = total.div_ceil(10).max(1);
+    if plain && total >= 20 && (done % step == 0 || done == total) {
+        eprintln!(
+            "{message}: {done}/{total} files, {:.0} s elapsed, ETA {:.0} s",
+            bar.elapsed().as_secs_f64(),
+            bar.eta().as_secs_f64()
+        );
     }
 }
 
