@@ -1,0 +1,34 @@
+use std::path::PathBuf;
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("expected {expected} feature values ({frames} frames of {bins} bins), got {got}")]
+    FeatureLength {
+        expected: usize,
+        frames: usize,
+        bins: usize,
+        got: usize,
+    },
+    #[error("unknown architecture {0:?} (expected convnet, small-convnet or aunet)")]
+    UnknownArchitecture(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: invalid model description: {source}")]
+    Sidecar {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: {message}")]
+    Unsupported { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Record { path: PathBuf, message: String },
+    #[error("reading tensor data: {0}")]
+    TensorData(String),
+}
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, ModelError>;
