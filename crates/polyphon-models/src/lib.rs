@@ -8,7 +8,8 @@
 //!
 //! All take the log-filtered spectrogram of `polyphon_features::FeatureSpec::kelz2016()`
 //! (229 bins, 100 frames/s) and return logits. Layout, after burn's MNIST example:
-//! [`model`] (the networks) and [`training`] (loss, Adam, one optimisation step).
+//! [`model`] (the networks), [`training`] (loss, Adam, one optimisation step), [`inference`]
+//! ([`TranscriptionModel::predict`]: windows, chunks, sigmoid) and [`store`] (save / load).
 //!
 //! Backends: burn 0.22 selects the backend through the [`Device`](burn::tensor::Device), so the
 //! networks have no backend type parameter. The default is burn's `flex` CPU backend; the
@@ -18,15 +19,20 @@
 mod arch;
 mod device;
 mod error;
+pub mod inference;
 pub mod model;
 mod params;
+pub mod patches;
+pub mod store;
 pub mod training;
 
 pub use arch::{Architecture, FEATURE_SPEC_NAME, INPUT_BINS};
 pub use device::{default_device, training_device};
 pub use error::{ModelError, Result};
+pub use inference::{TranscriptionModel, DEFAULT_CHUNK_FRAMES};
 pub use model::{AuNet, ConvNet, Network, SmallConvNet, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES};
 pub use params::{lasagne_param_count, trainable_param_count, trainable_tensor_count};
+pub use store::{ModelDescription, Precision};
 pub use training::{adam, bce_loss, step};
 
 /// burn itself, so that users build tensors and devices with the same version.
