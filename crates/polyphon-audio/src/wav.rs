@@ -25,7 +25,7 @@ pub fn write_wav(
         path: path.to_path_buf(),
         detail,
     };
-    if channels == 0 || samples.len() % channels as usize != 0 {
+    if channels == 0 || !samples.len().is_multiple_of(channels as usize) {
         return Err(fail(format!(
             "{} samples do not split into {channels} channels",
             samples.len()

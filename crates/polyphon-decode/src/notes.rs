@@ -56,7 +56,7 @@ impl NoteDecoder {
     /// Decodes `probabilities`, row-major (frames × `pitches`), into notes sorted by onset
     /// then pitch.
     pub fn decode(&self, probabilities: &[f32], pitches: usize) -> Result<Vec<Note>> {
-        if pitches == 0 || probabilities.len() % pitches != 0 {
+        if pitches == 0 || !probabilities.len().is_multiple_of(pitches) {
             return Err(DecodeError::InvalidParameter(format!(
                 "{} values are not whole rows of {pitches} pitches",
                 probabilities.len()
