@@ -1,0 +1,35 @@
+//! Data sets for the models, between synthesis and training.
+//!
+//! * [`FeatureCache`] computes a front-end's features of each audio file once and keeps them
+//!   on disk as `.npy`, memory-mapped when read, so a data set larger than RAM trains.
+//! * [`TranscriptionSet`] pairs the cached log-filtered spectrogram of every file of a
+//!   manifest split with its frame labels, derived from the CSV note list by
+//!   [`polyphon_synth::notes::frame_labels`], the one label rule.
+//! * [`FrameBatcher`] draws shuffled batches of frames with context windows, seeded.
+
+mod batches;
+mod cache;
+mod transcription;
+
+pub use batches::{Batch, FrameBatcher};
+pub use cache::{CachedFeatures, FeatureCache};
+pub use transcription::{Piece, TranscriptionSet, PIANO_KEYS, PIANO_LOWEST};
+
+/// Errors while assembling a data set.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error(transparent)]
+    Features(#[from] polyphon_features::FeatureError),
+    #[error(transparent)]
+    Synth(#[from] polyphon_synth::SynthError),
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, DatasetError>;

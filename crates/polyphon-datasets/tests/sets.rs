@@ -1,0 +1,97 @@
+//! A tiny synthesized set through cache, labels and batches.
+
+use std::path::Path;
+
+use polyphon_audio::{write_wav, WavFormat};
+use polyphon_datasets::{FeatureCache, FrameBatcher, TranscriptionSet};
+use polyphon_features::FeatureSpec;
+use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_synth::notes::{write_csv, Note};
+
+fn tone(path: &Path, seconds: f32) {
+    let samples: Vec<f32> = (0..(44_100.0 * seconds) as usize)
+        .map(|i| (i as f32 * 2.0 * std::f32::consts::PI * 261.63 / 44_100.0).sin() * 0.3)
+        .collect();
+    write_wav(path, &samples, 44_100, 1, WavFormat::Float32).unwrap();
+}
+
+fn entry(name: &str, split: Split) -> ManifestEntry {
+    ManifestEntry {
+        file: format!("{name}.wav"),
+        split,
+        synthesizer: "test:000:000".into(),
+        labels_csv: format!("{name}.csv"),
+        labels_midi: format!("{name}.mid"),
+        duration: 1.0,
+        sample_rate: 44_100,
+        source: None,
+        instruments: vec![],
+        families: vec![],
+        stems: vec![],
+    }
+}
+
+fn tiny_set(dir: &Path) -> std::path::PathBuf {
+    for (name, seconds) in [("a", 1.0), ("b", 0.5), ("c", 0.3)] {
+        tone(&dir.join(format!("{name}.wav")), seconds);
+        write_csv(
+            &dir.join(format!("{name}.csv")),
+            &[Note::new(0.1, seconds as f64 - 0.1, 60, 100)],
+        )
+        .unwrap();
+    }
+    let manifest = dir.join("set.jsonl");
+    let entries = vec![
+        entry("a", Split::Train),
+        entry("b", Split::Train),
+        entry("c", Split::Valid),
+    ];
+    write_manifest(&manifest, &entries).unwrap();
+    manifest
+}
+
+#[test]
+fn split_loads_with_labels_on_the_feature_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tiny_set(dir.path());
+    let cache =
+        FeatureCache::new(dir.path().join("cache"), "kelz", FeatureSpec::kelz2016()).unwrap();
+    let train = TranscriptionSet::load(&manifest, Split::Train, &cache, 21, 88).unwrap();
+    assert_eq!(train.pieces.len(), 2);
+    assert_eq!(train.frames(), 100 + 50);
+    let a = train.pieces.iter().find(|p| p.file == "a.wav").unwrap();
+    // Frames 10..90 carry the note (onset 0.1 s, offset 0.9 s at 100 fps).
+    let active: Vec<usize> = (0..100).filter(|&k| a.labels.is_active(k, 60)).collect();
+    assert_eq!(active, (10..90).collect::<Vec<_>>());
+    assert!(TranscriptionSet::load(&manifest, Split::Test, &cache, 21, 88).is_err());
+}
+
+#[test]
+fn batches_cover_every_frame_once_per_epoch_in_a_seeded_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tiny_set(dir.path());
+    let cache =
+        FeatureCache::new(dir.path().join("cache"), "kelz", FeatureSpec::kelz2016()).unwrap();
+    let set = TranscriptionSet::load(&manifest, Split::Train, &cache, 21, 88).unwrap();
+    let mut batcher = FrameBatcher::new(&set, 32, 2, 7);
+    assert_eq!(batcher.batches_per_epoch(), 5);
+    let mut sizes = Vec::new();
+    let mut positives = 0.0;
+    let mut first = None;
+    while let Some(batch) = batcher.next_batch(&set) {
+        assert_eq!(batch.inputs.len(), batch.size * 5 * 229);
+        assert_eq!(batch.targets.len(), batch.size * 88);
+        positives += batch.targets.iter().sum::<f32>();
+        first.get_or_insert(batch.inputs.clone());
+        sizes.push(batch.size);
+    }
+    assert_eq!(sizes.iter().sum::<usize>(), 150);
+    // Note frames: 80 in a, 30 in b.
+    assert_eq!(positives, 110.0);
+    let mut again = FrameBatcher::new(&set, 32, 2, 7);
+    assert_eq!(again.next_batch(&set).unwrap().inputs, first.unwrap());
+    again.start_epoch(1);
+    let mut other = FrameBatcher::new(&set, 32, 2, 7);
+    other.start_epoch(1);
+    assert_eq!(again.next_batch(&set), other.next_batch(&set));
+}
