@@ -87,7 +87,7 @@ fn map_npy(path: &Path, bins: usize) -> Result<CachedFeatures> {
     let file = File::open(path).map_err(io)?;
     // SAFETY: cache files are written whole and renamed into place, never modified after.
     let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-    let data = map.len().checked_sub(NPY_HEADER).unwrap_or(0);
+    let data = map.len().saturating_sub(NPY_HEADER);
     if map.len() < NPY_HEADER || bins == 0 || data % (4 * bins) != 0 {
         return Err(DatasetError::Invalid(format!(
             "{}: not a cache file of {bins}-bin rows; delete it to recompute",
