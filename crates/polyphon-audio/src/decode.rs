@@ -143,8 +143,9 @@ impl AudioReader {
                 Err(e) => return Err(self.decode_error(e)),
             };
             let start = out.len();
-            mix_into(&decoded, self.downmix, out);
-            self.check_finite(&out[start..])?;
+            if mix_into(&decoded, self.downmix, out) {
+                self.check_finite(&out[start..])?;
+            }
             self.frames_read += (out.len() - start) as u64;
             if out.len() > start {
                 return Ok(true);

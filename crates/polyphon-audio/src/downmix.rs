@@ -35,8 +35,10 @@ const fn layout(bits: u32, madmom_shift_bits: u32) -> IntLayout {
     }
 }
 
-/// Appends the mono mix of `buffer` to `out`.
-pub(crate) fn mix_into(buffer: &AudioBufferRef<'_>, rule: Downmix, out: &mut Vec<f32>) {
+/// Appends the mono mix of `buffer` to `out`; returns whether the samples were floating
+/// point (only those can be NaN or infinite).
+pub(crate) fn mix_into(buffer: &AudioBufferRef<'_>, rule: Downmix, out: &mut Vec<f32>) -> bool {
+    let float = matches!(buffer, AudioBufferRef::F32(_) | AudioBufferRef::F64(_));
     match buffer {
         AudioBufferRef::F32(b) => mix_float(b, |s| s as f64, out),
         AudioBufferRef::F64(b) => mix_float(b, |s| s, out),
@@ -58,6 +60,7 @@ pub(crate) fn mix_into(buffer: &AudioBufferRef<'_>, rule: Downmix, out: &mut Vec
             mix_int(b, |s| s as f64 - 2_147_483_648.0, &layout(32, 0), rule, out)
         }
     }
+    float
 }
 
 fn mix_float<S: Sample>(b: &AudioBuffer<S>, value: impl Fn(S) -> f64, out: &mut Vec<f32>) {
