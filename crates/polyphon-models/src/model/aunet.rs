@@ -13,12 +13,15 @@
 //!
 //! The derivation: count as the paper counts its other two networks (Lasagne's
 //! `count_params`: a convolution wrapped by `batch_norm` loses its bias and the batch norm
-//! holds 4 values per channel), and search U-Nets built from 3×3 'same' convolution → batch
-//! norm → ELU, two such convolutions per level, pure nearest-neighbour upscaling followed by
-//! concatenation, and a 1×41 head from the top level's channels to one map. Among the widths
-//! from {8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512}, non-decreasing with
-//! depth, 2–5 levels, this is the only configuration with two convolutions per level whose
-//! total is exactly 964,673 (none with plain convolutions with bias and no batch norm is):
+//! holds 4 values per channel) and search U-Nets of 3×3 'same' convolutions with 1–3
+//! convolutions per level, 2–5 poolings, widths from {8, 16, 24, 32, 48, 64, 96, 128, 160,
+//! 192, 256, 320, 384, 512} non-decreasing with depth, upscaling alone or followed by a 2×2
+//! or 3×3 convolution, concatenation, and a head that is either the 1×41 convolution from the
+//! top level's channels to one map or a 1×1 convolution to one map followed by it. Exactly two
+//! configurations total 964,673: the one below (two convolutions per level, pure upscaling,
+//! as described) and one with three convolutions per level, 3×3 convolutions after each
+//! upscaling and widths 32–64–160. With plain biased convolutions and no batch norm, none
+//! does. The table:
 //!
 //! | stage                          | channels        | count   |
 //! |--------------------------------|-----------------|---------|
@@ -37,8 +40,9 @@
 //! Each "a→b→c" is conv 3×3 (a→b) → BN → ELU → conv 3×3 (b→c) → BN → ELU; each level down
 //! ends in a 2×2 max-pool, each level up starts with a ×2 nearest-neighbour upscale of the
 //! level below and its concatenation (upscaled first) with the level's down output. The head
-//! max-pools the top level's frequency axis 256 → 128 and a 1×41 'valid' convolution takes
-//! it to 128 − 41 + 1 = 88: one logit per note and frame, time untouched.
+//! is our reading of "a 1×41 convolution to 88 outputs per frame": it max-pools the top
+//! level's frequency axis 256 → 128, and the 1×41 'valid' convolution takes it to
+//! 128 − 41 + 1 = 88, one logit per note and frame, time untouched.
 //!
 //! If the paper's table is found to differ, only this file changes.
 

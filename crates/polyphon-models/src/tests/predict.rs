@@ -77,3 +77,13 @@ fn wrong_feature_length_is_an_error() {
         ModelError::FeatureLength { expected: 229, .. }
     ));
 }
+
+#[test]
+fn a_network_from_training_runs_on_the_plain_device() {
+    let network = Network::new(Architecture::SmallConvNet, &crate::training_device());
+    let model = TranscriptionModel::new(network);
+    assert!(!model.device().is_autodiff());
+    let features = features(9, 7);
+    let first = model.predict(&features, 9).unwrap();
+    assert_eq!(first, model.predict(&features, 9).unwrap());
+}
