@@ -1,0 +1,32 @@
+//! Training loops for polyphon's models.
+//!
+//! [`train_transcription`] trains a frame-wise transcription network (ConvNet or SmallConvNet)
+//! on a `polyphon synth` manifest: seeded shuffles, Adam, validation frame F1 after every
+//! epoch, the best model kept, early stopping, and a checkpoint (weights, optimiser state,
+//! progress) after every epoch so that `resume` continues where a killed run stopped.
+
+mod config;
+mod metrics;
+mod transcription;
+
+pub use config::TranscriptionTrainConfig;
+pub use metrics::FrameScores;
+pub use transcription::{train_transcription, EpochLog, Progress, TrainOutcome};
+
+/// Errors of a training run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Dataset(#[from] polyphon_datasets::DatasetError),
+    #[error(transparent)]
+    Model(#[from] polyphon_models::ModelError),
+    #[error("{path}: {detail}")]
+    File {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, TrainError>;

@@ -1,0 +1,340 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polyphon_datasets::{Batch, FeatureCache, FrameBatcher, TranscriptionSet};
+use polyphon_features::FeatureSpec;
+use polyphon_models::burn::module::Module;
+use polyphon_models::burn::optim::ModuleOptimizer;
+use polyphon_models::burn::store::ModuleRecord;
+use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
+use polyphon_models::{
+    adam, bce_loss, step, training_device, Architecture, Network, Precision, TranscriptionModel,
+};
+use polyphon_synth::manifest::Split;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::Counts;
+use crate::{FrameScores, Result, TrainError, TranscriptionTrainConfig};
+
+/// One line of the training log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid: FrameScores,
+    pub seconds: f64,
+}
+
+/// What a finished (or stopped) run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOutcome {
+    pub epochs: Vec<EpochLog>,
+    /// The model with the best validation F1, half precision: `<out>/model.json` + `.bpk`.
+    pub best_model: PathBuf,
+    pub best_valid: FrameScores,
+}
+
+/// Progress reports for a caller's progress bar.
+pub enum Progress<'a> {
+    Loaded {
+        train_frames: usize,
+        valid_frames: usize,
+    },
+    EpochStart {
+        epoch: usize,
+        batches: usize,
+    },
+    Batch {
+        loss: f32,
+    },
+    EpochEnd(&'a EpochLog),
+}
+
+/// Where a run stands, written after every epoch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RunState {
+    completed_epochs: usize,
+    best_f1: f64,
+    best_valid: FrameScores,
+    epochs_without_improvement: usize,
+    log: Vec<EpochLog>,
+}
+
+struct RunFiles {
+    config: PathBuf,
+    state: PathBuf,
+    weights: PathBuf,
+    optimizer: PathBuf,
+    best: PathBuf,
+    log_csv: PathBuf,
+}
+
+impl RunFiles {
+    fn new(out: &Path) -> Self {
+        Self {
+            config: out.join("config.json"),
+            state: out.join("state.json"),
+            weights: out.join("checkpoint.bpk"),
+            optimizer: out.join("optimizer.bpk"),
+            best: out.join("model.json"),
+            log_csv: out.join("log.csv"),
+        }
+    }
+}
+
+/// MIDI number of output 0 of each architecture.
+fn lowest_pitch(architecture: Architecture) -> u8 {
+    match architecture {
+        Architecture::SmallConvNet => 49,
+        Architecture::ConvNet | Architecture::AuNet => 21,
+    }
+}
+
+/// Trains on the `train` split of `manifest`, validating on its `valid` split.
+///
+/// Features are computed once into `cache_dir`. Everything the run writes goes to `out`:
+/// `config.json`, `log.csv`, `state.json`, the last epoch's checkpoint (`checkpoint.bpk`,
+/// `optimizer.bpk`) and the best model (`model.json` + `model.bpk`). With `resume`, a run
+/// continues after the last completed epoch of the same configuration.
+pub fn train_transcription(
+    config: &TranscriptionTrainConfig,
+    manifest: &Path,
+    cache_dir: &Path,
+    out: &Path,
+    resume: bool,
+    mut progress: impl FnMut(Progress),
+) -> Result<TrainOutcome> {
+    let architecture: Architecture = config.architecture.parse()?;
+    if architecture == Architecture::AuNet {
+        return Err(TrainError::Invalid(
+            "training the AUNet (patch batches) is not implemented yet; use convnet or small-convnet".into(),
+        ));
+    }
+    let files = RunFiles::new(out);
+    let mut state = prepare_run(config, &files, out, resume)?;
+
+    let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
+    let (lowest, keys) = (lowest_pitch(architecture), architecture.num_outputs());
+    let train = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
+    let valid = TranscriptionSet::load(manifest, Split::Valid, &cache, lowest, keys)?;
+    progress(Progress::Loaded {
+        train_frames: train.frames(),
+        valid_frames: valid.frames(),
+    });
+
+    let device = training_device();
+    device.seed(config.seed);
+    let (mut network, mut optimizer) = if state.completed_epochs > 0 {
+        load_checkpoint(architecture, &files, &device)?
+    } else {
+        (Network::new(architecture, &device), adam())
+    };
+    let mut batcher = FrameBatcher::new(&train, config.batch_size, 2, config.seed);
+
+    for epoch in state.completed_epochs..config.epochs {
+        if state.epochs_without_improvement >= config.patience {
+            break;
+        }
+        let started = Instant::now();
+        batcher.start_epoch(epoch as u64);
+        device.seed(config.seed.wrapping_add(1 + epoch as u64));
+        let batches = match config.max_batches_per_epoch {
+            0 => batcher.batches_per_epoch(),
+            cap => cap.min(batcher.batches_per_epoch()),
+        };
+        progress(Progress::EpochStart { epoch, batches });
+        let mut loss_sum = 0.0f64;
+        for _ in 0..batches {
+            let batch = batcher.next_batch(&train).expect("batches counted");
+            let (next, loss) = train_step(network, &mut optimizer, &batch, keys, config, &device);
+            network = next;
+            loss_sum += loss as f64;
+            progress(Progress::Batch { loss });
+        }
+        let valid_scores = validate(&network, &valid, config.threshold)?;
+        let log = EpochLog {
+            epoch,
+            train_loss: loss_sum / batches.max(1) as f64,
+            valid: valid_scores,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        progress(Progress::EpochEnd(&log));
+        finish_epoch(&mut state, log, &network, &optimizer, &files)?;
+    }
+    Ok(TrainOutcome {
+        epochs: state.log.clone(),
+        best_model: files.best,
+        best_valid: state.best_valid,
+    })
+}
+
+/// One Adam step on one batch; returns the updated network and the batch's loss.
+fn train_step(
+    network: Network,
+    optimizer: &mut ModuleOptimizer,
+    batch: &Batch,
+    keys: usize,
+    config: &TranscriptionTrainConfig,
+    device: &Device,
+) -> (Network, f32) {
+    let inputs = Tensor::<4>::from_data(
+        TensorData::new(
+            batch.inputs.clone(),
+            [batch.size, 1, 5, batch.inputs.len() / batch.size / 5],
+        ),
+        device,
+    );
+    let targets = Tensor::<2>::from_data(
+        TensorData::new(batch.targets.clone(), [batch.size, keys]),
+        device,
+    );
+    let logits = match &network {
+        Network::ConvNet(net) => net.forward(inputs),
+        Network::SmallConvNet(net) => net.forward(inputs),
+        Network::AuNet(_) => unreachable!("refused before training starts"),
+    };
+    let loss = bce_loss(logits, targets);
+    let value = loss.clone().into_scalar::<f32>();
+    (step(optimizer, network, loss, config.learning_rate), value)
+}
+
+/// Frame precision, recall and F1 of the network in inference mode on every valid frame.
+fn validate(network: &Network, valid: &TranscriptionSet, threshold: f32) -> Result<FrameScores> {
+    let model = TranscriptionModel::new(network.clone());
+    let mut counts = Counts::default();
+    for piece in &valid.pieces {
+        let probabilities = model.predict(piece.features.values(), piece.features.frames)?;
+        counts.add(&probabilities, &piece.labels.active, threshold);
+    }
+    Ok(counts.scores())
+}
+
+/// Reads or starts the run's state; refuses to mix runs of different configurations.
+fn prepare_run(
+    config: &TranscriptionTrainConfig,
+    files: &RunFiles,
+    out: &Path,
+    resume: bool,
+) -> Result<RunState> {
+    let file_error = |path: &Path, detail: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail,
+    };
+    fs::create_dir_all(out).map_err(|e| file_error(out, e.to_string()))?;
+    if resume && files.state.exists() {
+        // The epoch limit may grow on resume; everything else must stay as it was.
+        let saved: TranscriptionTrainConfig = read_json(&files.config)?;
+        let same = TranscriptionTrainConfig {
+            epochs: config.epochs,
+            ..saved
+        } == *config;
+        if !same {
+            return Err(file_error(
+                &files.config,
+                "was written by a run with another configuration; resume with the same one".into(),
+            ));
+        }
+        write_json(&files.config, config)?;
+        return read_json(&files.state);
+    }
+    if files.state.exists() {
+        return Err(file_error(
+            out,
+            "holds a previous run; pass --resume to continue it or choose another folder".into(),
+        ));
+    }
+    write_json(&files.config, config)?;
+    Ok(RunState::default())
+}
+
+fn load_checkpoint(
+    architecture: Architecture,
+    files: &RunFiles,
+    device: &Device,
+) -> Result<(Network, ModuleOptimizer)> {
+    let record_error = |path: &Path, e: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail: e,
+    };
+    let record = ModuleRecord::load(&files.weights)
+        .map_err(|e| record_error(&files.weights, e.to_string()))?
+        .cast_to_module_dtype();
+    let network = Network::new(architecture, device)
+        .try_load_record(record)
+        .map_err(|e| record_error(&files.weights, e.to_string()))?;
+    let optimizer = adam()
+        .load(&files.optimizer)
+        .map_err(|e| record_error(&files.optimizer, e.to_string()))?;
+    Ok((network, optimizer))
+}
+
+/// Records the epoch: best model if it improved, checkpoint, state and log, in that order,
+/// so that a run killed at any point resumes from a consistent epoch.
+fn finish_epoch(
+    state: &mut RunState,
+    log: EpochLog,
+    network: &Network,
+    optimizer: &ModuleOptimizer,
+    files: &RunFiles,
+) -> Result<()> {
+    let record_error = |path: &Path, e: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail: e,
+    };
+    if log.valid.f1 > state.best_f1 || state.log.is_empty() {
+        TranscriptionModel::new(network.clone()).save_with(&files.best, Precision::F16)?;
+        state.best_f1 = log.valid.f1;
+        state.best_valid = log.valid;
+        state.epochs_without_improvement = 0;
+    } else {
+        state.epochs_without_improvement += 1;
+    }
+    network
+        .clone()
+        .into_record()
+        .save(&files.weights)
+        .map_err(|e| record_error(&files.weights, e.to_string()))?;
+    optimizer
+        .save(&files.optimizer)
+        .map_err(|e| record_error(&files.optimizer, e.to_string()))?;
+    state.log.push(log);
+    state.completed_epochs = state.log.len();
+    write_json(&files.state, state)?;
+    write_log_csv(&files.log_csv, &state.log)
+}
+
+fn write_log_csv(path: &Path, log: &[EpochLog]) -> Result<()> {
+    let mut text = String::from("epoch,train_loss,valid_precision,valid_recall,valid_f1,seconds\n");
+    for e in log {
+        text.push_str(&format!(
+            "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
+            e.epoch, e.train_loss, e.valid.precision, e.valid.recall, e.valid.f1, e.seconds
+        ));
+    }
+    write_atomically(path, text.as_bytes())
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("plain data serialises");
+    write_atomically(path, (text + "\n").as_bytes())
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let error = |detail: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let text = fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| error(e.to_string()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = path.with_extension("partial");
+    fs::write(&temp, bytes)
+        .and_then(|_| fs::rename(&temp, path))
+        .map_err(|e| TrainError::File {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
+}
