@@ -25,6 +25,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     Eval(commands::eval::EvalArgs),
     Synth(commands::synth::SynthArgs),
+    Transcribe(commands::transcribe::TranscribeArgs),
+    Train(commands::train::TrainArgs),
 }
 
 fn main() {
@@ -34,6 +36,8 @@ fn main() {
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Synth(args) => commands::synth::run(args),
+        Command::Transcribe(args) => commands::transcribe::run(args),
+        Command::Train(args) => commands::train::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));
