@@ -71,7 +71,7 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
         min_frames: args.min_frames,
         max_gap_frames: args.max_gap,
         fps: 100.0,
-        lowest_pitch: lowest_pitch(model.architecture()),
+        lowest_pitch: model.architecture().lowest_pitch(),
     };
     let several = args.inputs.len() > 1 || args.output.is_dir();
     if several {
@@ -98,13 +98,6 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
         bail!("{failures} of {} inputs failed", args.inputs.len());
     }
     Ok(())
-}
-
-fn lowest_pitch(architecture: Architecture) -> u8 {
-    match architecture {
-        Architecture::SmallConvNet => 49,
-        Architecture::ConvNet | Architecture::AuNet => 21,
-    }
 }
 
 fn outputs_for(args: &TranscribeArgs, input: &Path, several: bool) -> Outputs {

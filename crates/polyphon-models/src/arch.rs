@@ -41,6 +41,15 @@ impl Architecture {
         }
     }
 
+    /// MIDI number of output 0: A0 (21) for the 88-key networks, C#3 (49) for the
+    /// SmallConvNet's 23 notes around C4.
+    pub fn lowest_pitch(self) -> u8 {
+        match self {
+            Self::ConvNet | Self::AuNet => 21,
+            Self::SmallConvNet => 49,
+        }
+    }
+
     /// Parameter count as the paper gives it (Lasagne's `count_params`, see
     /// [`crate::lasagne_param_count`]).
     pub fn paper_param_count(self) -> usize {

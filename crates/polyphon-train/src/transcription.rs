@@ -83,14 +83,6 @@ impl RunFiles {
     }
 }
 
-/// MIDI number of output 0 of each architecture.
-fn lowest_pitch(architecture: Architecture) -> u8 {
-    match architecture {
-        Architecture::SmallConvNet => 49,
-        Architecture::ConvNet | Architecture::AuNet => 21,
-    }
-}
-
 /// Trains on the `train` split of `manifest`, validating on its `valid` split.
 ///
 /// Features are computed once into `cache_dir`. Everything the run writes goes to `out`:
@@ -115,7 +107,7 @@ pub fn train_transcription(
     let mut state = prepare_run(config, &files, out, resume)?;
 
     let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
-    let (lowest, keys) = (lowest_pitch(architecture), architecture.num_outputs());
+    let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
     let train = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
     let valid = TranscriptionSet::load(manifest, Split::Valid, &cache, lowest, keys)?;
     progress(Progress::Loaded {
