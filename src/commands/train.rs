@@ -111,7 +111,9 @@ fn transcription(args: TranscriptionArgs) -> Result<()> {
                     bar.set_message(format!("{smoothed:.4}"));
                     bar.inc(1);
                 }
-                Progress::EpochEnd(log) => bar.println(format!(
+                // Printed through the bar so it stays visible without a terminal too.
+                Progress::EpochEnd(log) => bar.suspend(|| {
+                    println!(
                     "epoch {:>3}: train loss {:.4}, valid frame P {:.3} R {:.3} F1 {:.3} ({:.0} s)",
                     log.epoch,
                     log.train_loss,
@@ -119,7 +121,8 @@ fn transcription(args: TranscriptionArgs) -> Result<()> {
                     log.valid.recall,
                     log.valid.f1,
                     log.seconds
-                )),
+                )
+                }),
             },
         )
         .with_context(|| format!("training into {}", args.out.display()))?;
