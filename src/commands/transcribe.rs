@@ -65,7 +65,7 @@ struct Outputs {
 
 pub fn run(args: TranscribeArgs) -> Result<()> {
     let model = TranscriptionModel::load(&args.model)
-        .with_context(|| format!("loading the model {}", args.model.display()))?;
+        .context("loading the model")?;
     let decoder = NoteDecoder {
         threshold: args.threshold,
         min_frames: args.min_frames,
