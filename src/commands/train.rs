@@ -59,6 +59,9 @@ pub struct TranscriptionArgs {
     /// Cap on steps per epoch (0: every frame once).
     #[arg(long, default_value_t = 0)]
     pub max_batches_per_epoch: usize,
+    /// Validate on the first N frames of each validation file (0: all of them).
+    #[arg(long, default_value_t = 0)]
+    pub valid_frames_per_file: usize,
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
@@ -76,6 +79,7 @@ fn transcription(args: TranscriptionArgs) -> Result<()> {
         patience: args.patience,
         seed: args.seed,
         max_batches_per_epoch: args.max_batches_per_epoch,
+        valid_frames_per_file: args.valid_frames_per_file,
         ..Default::default()
     };
     let cache = args.cache.clone().unwrap_or_else(|| {

@@ -21,6 +21,9 @@ pub struct TranscriptionTrainConfig {
     pub max_batches_per_epoch: usize,
     /// Probability above which a frame counts as sounding, for validation F1.
     pub threshold: f32,
+    /// Validate on the first this-many frames of each validation file, so that validating a
+    /// large set does not take longer than the epoch; `0` means every frame.
+    pub valid_frames_per_file: usize,
 }
 
 impl Default for TranscriptionTrainConfig {
@@ -36,6 +39,7 @@ impl Default for TranscriptionTrainConfig {
             seed: 2016,
             max_batches_per_epoch: 0,
             threshold: 0.5,
+            valid_frames_per_file: 0,
         }
     }
 }

@@ -144,7 +144,7 @@ pub fn train_transcription(
             loss_sum += loss as f64;
             progress(Progress::Batch { loss });
         }
-        let valid_scores = validate(&network, &valid, config.threshold)?;
+        let valid_scores = validate(&network, &valid, config)?;
         let log = EpochLog {
             epoch,
             train_loss: loss_sum / batches.max(1) as f64,
@@ -191,13 +191,27 @@ fn train_step(
     (step(optimizer, network, loss, config.learning_rate), value)
 }
 
-/// Frame precision, recall and F1 of the network in inference mode on every valid frame.
-fn validate(network: &Network, valid: &TranscriptionSet, threshold: f32) -> Result<FrameScores> {
+/// Frame precision, recall and F1 of the network in inference mode on the valid frames
+/// (the first `valid_frames_per_file` of each file when that is set).
+fn validate(
+    network: &Network,
+    valid: &TranscriptionSet,
+    config: &TranscriptionTrainConfig,
+) -> Result<FrameScores> {
     let model = TranscriptionModel::new(network.clone());
     let mut counts = Counts::default();
     for piece in &valid.pieces {
-        let probabilities = model.predict(piece.features.values(), piece.features.frames)?;
-        counts.add(&probabilities, &piece.labels.active, threshold);
+        let frames = match config.valid_frames_per_file {
+            0 => piece.features.frames,
+            cap => cap.min(piece.features.frames),
+        };
+        let features = &piece.features.values()[..frames * piece.features.bins];
+        let probabilities = model.predict(features, frames)?;
+        counts.add(
+            &probabilities,
+            &piece.labels.active[..frames * piece.labels.n_pitches],
+            config.threshold,
+        );
     }
     Ok(counts.scores())
 }
