@@ -8,6 +8,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
+use crate::channels::append_channels;
 use crate::downmix::{mix_into, Downmix};
 use crate::{AudioError, Result};
 
@@ -148,6 +149,57 @@ impl AudioReader {
             }
             self.frames_read += (out.len() - start) as u64;
             if out.len() > start {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Decodes the next packet and appends each channel, in f64, to `out[channel]` (see
+    /// [`crate::read_channels`]); `out` must have one vector per channel of the file.
+    ///
+    /// Returns `Ok(false)` once the stream has ended; fails as [`Self::read_block`] does.
+    pub fn read_block_channels(&mut self, out: &mut [Vec<f64>]) -> Result<bool> {
+        while !self.finished {
+            let packet = match self.format.next_packet() {
+                Ok(packet) => packet,
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    self.finish()?;
+                    return Ok(false);
+                }
+                Err(e) => return Err(self.decode_error(e)),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(decoded) => decoded,
+                Err(e) => return Err(self.decode_error(e)),
+            };
+            let start = out.first().map_or(0, Vec::len);
+            let (channels, float) = append_channels(&decoded, out);
+            if channels != out.len() {
+                return Err(AudioError::InvalidAudio {
+                    path: self.path.clone(),
+                    detail: format!("a packet has {channels} channels, expected {}", out.len()),
+                });
+            }
+            if float {
+                for channel in out.iter() {
+                    if let Some(i) = channel[start..].iter().position(|v| !v.is_finite()) {
+                        return Err(AudioError::NonFinite {
+                            path: self.path.clone(),
+                            index: self.frames_read + i as u64,
+                            value: channel[start + i],
+                        });
+                    }
+                }
+            }
+            let added = out.first().map_or(0, Vec::len) - start;
+            self.frames_read += added as u64;
+            if added > 0 {
                 return Ok(true);
             }
         }

@@ -5,9 +5,12 @@
 //! * [`StreamResampler`] converts such a stream to another sample rate with rubato.
 //! * [`MonoStream`] chains the two: the front-ends read audio from it at their own rate,
 //!   with memory that does not grow with the file's length.
+//! * [`read_channels`] reads a whole file with its channels kept apart, in f64 (for
+//!   evaluation, which compares every channel).
 //! * [`write_wav`] and [`AtomicFile`] write outputs that never exist half-written.
 
 mod atomic_file;
+mod channels;
 mod decode;
 mod downmix;
 mod error;
@@ -16,6 +19,7 @@ mod stream;
 mod wav;
 
 pub use atomic_file::AtomicFile;
+pub use channels::{read_channels, MultiChannelAudio};
 pub use decode::{AudioInfo, AudioReader};
 pub use downmix::Downmix;
 pub use error::AudioError;
