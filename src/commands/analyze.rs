@@ -1,0 +1,176 @@
+//! `polyphon analyze`: analyses of transcriptions beyond their scores.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use polyphon_analysis::sources::{add_manifest, add_note_file, is_manifest, parse_split};
+use polyphon_analysis::summary::Tally;
+use polyphon_analysis::{
+    write_report, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
+};
+use polyphon_eval::read_notes;
+
+#[derive(Args)]
+#[command(about = "Analyse transcriptions: which note combinations they get right")]
+pub struct AnalyzeArgs {
+    #[command(subcommand)]
+    task: AnalyzeTask,
+}
+
+#[derive(Subcommand)]
+enum AnalyzeTask {
+    /// Entanglement analysis (Kelz & Widmer 2017): exact / added / omitted frames per note
+    /// combination, for combinations shared with the training data and unshared ones
+    #[command(
+        long_about = "Entanglement analysis (Kelz & Widmer 2017).\n\n\
+            Every frame (100 per second by default; a note sounds in frame k when \
+            onset <= k/fps < offset) is filed under its reference note set, its combination. \
+            Per combination: the share of its frames transcribed exactly (estimate = \
+            reference), with notes added (a note the reference lacks) and with notes omitted \
+            (a reference note missing); a frame can be both added and omitted. A combination \
+            is shared when it occurs in the training data's reference frames, unshared \
+            otherwise. Silent reference frames are reported apart. See docs/analysis.md.",
+        after_help = "Examples:\n  \
+            polyphon analyze entanglement --train data/pieces/pieces.jsonl \\\n      \
+            --ref piece1.mid --est piece1.est.csv --ref piece2.mid --est piece2.est.csv \\\n      \
+            --out analysis/\n  \
+            polyphon analyze entanglement --train train1.mid --train train2.csv \\\n      \
+            --ref test.csv --est test.est.mid --out analysis/ --top 20\n\n\
+            --ref and --est are paired in the order given. A --train ending in .jsonl is a \
+            `polyphon synth` manifest: the label CSVs of its --train-split entries define the \
+            shared combinations; any other --train is a note list.\n\
+            Writes OUT/combinations.csv (one row per reference combination, most frames \
+            first), OUT/summary.json (totals per group and number of notes), \
+            OUT/shared.png and OUT/unshared.png (the --top most frequent combinations of each \
+            group) and OUT/report.md (tables and both charts).\n\
+            CSV note lists: rows onset,offset,pitch,velocity (seconds, MIDI pitch); the \
+            header row is optional."
+    )]
+    Entanglement(EntanglementArgs),
+}
+
+#[derive(Args)]
+struct EntanglementArgs {
+    /// Reference notes of one evaluation piece: CSV or MIDI (repeat, paired with --est)
+    #[arg(long = "ref", value_name = "REF.csv|REF.mid", required = true)]
+    reference: Vec<PathBuf>,
+    /// Estimated notes of the same piece: CSV or MIDI (repeat, in the order of --ref)
+    #[arg(long = "est", value_name = "EST.csv|EST.mid", required = true)]
+    estimate: Vec<PathBuf>,
+    /// Training data: a manifest (.jsonl) or note lists (.csv, .mid; repeat)
+    #[arg(long, value_name = "MANIFEST.jsonl|NOTES", required = true)]
+    train: Vec<PathBuf>,
+    /// The split of a --train manifest that was trained on: train, valid or test
+    #[arg(long, default_value = "train")]
+    train_split: String,
+    /// Output folder (created if missing; its report files are replaced)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// How many of the most frequent combinations of each group to chart
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    top: usize,
+    /// Frames per second note lists are rasterised at
+    #[arg(long, default_value_t = polyphon_analysis::frames::DEFAULT_FPS)]
+    fps: f64,
+}
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    match args.task {
+        AnalyzeTask::Entanglement(args) => run_entanglement(&args),
+    }
+}
+
+fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
+    if args.reference.len() != args.estimate.len() {
+        bail!(
+            "{} --ref but {} --est: give one estimate per reference, in the same order",
+            args.reference.len(),
+            args.estimate.len()
+        );
+    }
+    if !(args.fps.is_finite() && args.fps > 0.0) {
+        bail!("--fps must be a positive number, not {}", args.fps);
+    }
+    if args.top == 0 {
+        bail!("--top must be at least 1");
+    }
+    let split = parse_split(&args.train_split)?;
+
+    // Read everything before writing anything: bad input leaves no output behind.
+    let mut training = TrainingSet::new();
+    for path in &args.train {
+        if is_manifest(path) {
+            add_manifest(&mut training, path, split, args.fps)?;
+        } else {
+            add_note_file(&mut training, path, args.fps)?;
+        }
+    }
+    let mut analysis = Entanglement::new(training);
+    for (reference, estimate) in args.reference.iter().zip(&args.estimate) {
+        let reference_notes = read_notes(reference)?;
+        let estimate_notes = read_notes(estimate)?;
+        analysis.add_notes(&reference_notes, &estimate_notes, args.fps);
+    }
+    let report = EntanglementReport::new(&analysis);
+    let options = ReportOptions {
+        top: args.top,
+        inputs: vec![
+            ("reference".into(), paths_json(&args.reference)),
+            ("estimate".into(), paths_json(&args.estimate)),
+            ("train".into(), paths_json(&args.train)),
+            ("train_split".into(), split.name().into()),
+            ("fps".into(), args.fps.into()),
+        ],
+    };
+    let written = write_report(&args.out, &report, &options)
+        .with_context(|| format!("cannot write the analysis to {}", args.out.display()))?;
+    print_summary(&report);
+    let names: Vec<String> = written.iter().map(|p| display_name(p)).collect();
+    println!("wrote {}: {}", args.out.display(), names.join(", "));
+    Ok(())
+}
+
+fn paths_json(paths: &[PathBuf]) -> serde_json::Value {
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn print_summary(report: &EntanglementReport) {
+    let summary = &report.summary;
+    println!(
+        "training: {} frames with notes, {} combinations; evaluation: {} frames",
+        summary.training.sounding_frames, summary.training.combinations, summary.frames
+    );
+    println!(
+        "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
+        "", "combinations", "frames", "exact", "added", "omitted"
+    );
+    for (name, tally) in [
+        ("shared", &summary.shared.total),
+        ("unshared", &summary.unshared.total),
+        ("all", &summary.all.total),
+        ("silence", &summary.silence),
+    ] {
+        print_tally(name, tally);
+    }
+}
+
+fn print_tally(name: &str, tally: &Tally) {
+    let share = |s: Option<f64>| s.map_or_else(|| "-".to_string(), |s| format!("{s:.3}"));
+    println!(
+        "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
+        name,
+        tally.combinations,
+        tally.frames,
+        share(tally.exact),
+        share(tally.added),
+        share(tally.omitted)
+    );
+}
