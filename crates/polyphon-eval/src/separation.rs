@@ -35,6 +35,8 @@ pub use self::si_sdr::{si_sdr, si_sdr_channel};
 pub use self::validate::{validate_separation, SeparationError, MAX_SOURCES};
 pub use crate::validate::Side;
 
+use std::borrow::Cow;
+
 use self::frames::FrameScorer;
 use self::validate::first_silent;
 
@@ -156,13 +158,8 @@ pub fn evaluate(
     window: usize,
     hop: usize,
 ) -> Result<Vec<SourceFrames>, SeparationError> {
-    validate::shape(Side::Estimate, estimates)?;
-    bss_eval_v4(
-        references,
-        &pad_or_truncate(references, estimates),
-        window,
-        hop,
-    )
+    let estimates = padded(references, estimates)?;
+    bss_eval_v4(references, &estimates, window, hop)
 }
 
 /// What museval reports for a track at `sample_rate` (1 s windows and hops, median over
@@ -172,8 +169,8 @@ pub fn evaluate_separation(
     estimates: &Signals,
     sample_rate: usize,
 ) -> Result<Vec<SourceEvaluation>, SeparationError> {
-    let frames = evaluate(references, estimates, sample_rate, sample_rate)?;
-    let estimates = pad_or_truncate(references, estimates);
+    let estimates = padded(references, estimates)?;
+    let frames = bss_eval_v4(references, &estimates, sample_rate, sample_rate)?;
     Ok(frames
         .into_iter()
         .enumerate()
@@ -188,6 +185,24 @@ pub fn evaluate_separation(
             frames,
         })
         .collect())
+}
+
+/// The estimates at the references' length: borrowed when they already are (long inputs are
+/// not copied), else [`pad_or_truncate`]d.
+fn padded<'a>(
+    references: &Signals,
+    estimates: &'a Signals,
+) -> Result<Cow<'a, Signals>, SeparationError> {
+    let (_, samples, _) = validate::shape(Side::Estimate, estimates)?;
+    let wanted = references
+        .first()
+        .and_then(|s| s.first())
+        .map_or(0, Vec::len);
+    Ok(if samples == wanted {
+        Cow::Borrowed(estimates)
+    } else {
+        Cow::Owned(pad_or_truncate(references, estimates))
+    })
 }
 
 /// `np.nanmedian`: the median of the values that are not NaN (the mean of the middle two for
