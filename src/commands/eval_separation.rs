@@ -1,0 +1,230 @@
+//! `polyphon eval separation`: stems against reference stems with museval's BSS Eval v4
+//! (SDR, SIR, SAR, ISR: median over 1 s frames) and SI-SDR.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use polyphon_audio::{read_channels, MultiChannelAudio};
+use polyphon_eval::separation::{evaluate_separation, SourceEvaluation};
+
+#[derive(Args)]
+#[command(
+    about = "Source separation: SDR, SIR, SAR, ISR (museval BSS Eval v4) and SI-SDR per source",
+    long_about = "Source separation scores per source, in dB, equal to museval 0.4.1's \
+        `evaluate(..., mode=\"v4\")` as MUSDB18/SiSEC report them:\n\
+        * the estimate is split into the reference filtered by 512-tap distortion filters \
+        (computed once over the whole signal, the v4 way), interference from the other \
+        sources, and artifacts;\n\
+        * SDR (signal to distortion): the reference against everything else;\n\
+        * SIR (signal to interference): leakage of the other sources;\n\
+        * SAR (signal to artifacts): what no filtered source explains (noise, musical \
+        noise, gaps);\n\
+        * ISR (image to spatial distortion): how far the estimate is from the reference \
+        image itself rather than a filtered version of it;\n\
+        each over 1 s frames and reported as the median over frames (frames where any \
+        reference or estimate is silent are skipped, as museval's np.nanmedian does);\n\
+        * SI-SDR (scale-invariant SDR, Le Roux et al. 2019, torchmetrics' definition): \
+        over the whole signal, per channel, averaged over channels.\n\
+        Higher is better for all. Every source is scored against the same-named reference \
+        (no permutation search).",
+    after_help = "Examples:\n  \
+        polyphon eval separation --ref stems/reference --est stems/unet\n  \
+        polyphon eval separation --ref stems/reference --est stems/unet --json\n\n\
+        Each folder holds one <source>.wav per source (e.g. bass.wav, flute.wav), the same \
+        names in both, all files with the same sample rate, channel count and length. \
+        --json prints {\"bass\": {\"sdr\": .., \"sir\": .., \"sar\": .., \"isr\": .., \
+        \"si_sdr\": ..}, ...}; a score that is undefined (every frame silent) or infinite \
+        (e.g. SIR of a single source) is null."
+)]
+pub struct SeparationArgs {
+    /// Folder of reference stems: one <source>.wav per source
+    #[arg(long = "ref", value_name = "DIR")]
+    reference: PathBuf,
+    /// Folder of estimated stems: the same <source>.wav names
+    #[arg(long = "est", value_name = "DIR")]
+    estimate: PathBuf,
+    /// Print one JSON object {"<source>": {"sdr": .., "sir": .., "sar": .., "isr": .., "si_sdr": ..}, ...}
+    #[arg(long)]
+    json: bool,
+}
+
+/// The `<source>.wav` files of `dir`, sorted by source name.
+fn stems(dir: &Path, what: &str) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    if !dir.is_dir() {
+        bail!(
+            "{what} folder {} does not exist or is not a folder",
+            dir.display()
+        );
+    }
+    let mut stems = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let is_wav = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+        if path.is_file() && is_wav {
+            if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
+                stems.push((name.to_owned(), path.clone()));
+            }
+        }
+    }
+    if stems.is_empty() {
+        bail!(
+            "{what} folder {} holds no <source>.wav files",
+            dir.display()
+        );
+    }
+    stems.sort();
+    Ok(stems)
+}
+
+/// Reads every stem and checks that they all share one sample rate, channel count and length.
+fn read_stems(
+    stems: &[(String, PathBuf)],
+    expected: Option<(u32, usize, usize, &Path)>,
+) -> anyhow::Result<Vec<MultiChannelAudio>> {
+    let mut out: Vec<MultiChannelAudio> = Vec::with_capacity(stems.len());
+    let mut first: Option<(u32, usize, usize, PathBuf)> =
+        expected.map(|(r, c, n, p)| (r, c, n, p.to_path_buf()));
+    for (_, path) in stems {
+        let audio = read_channels(path)?;
+        let shape = (audio.sample_rate, audio.channels.len(), audio.frames());
+        match &first {
+            None => first = Some((shape.0, shape.1, shape.2, path.clone())),
+            Some((rate, channels, frames, other)) => {
+                let (path, other) = (path.display(), other.display());
+                if shape.0 != *rate {
+                    bail!("{path} is at {} Hz but {other} at {rate} Hz", shape.0);
+                }
+                if shape.1 != *channels {
+                    bail!("{path} has {} channels but {other} has {channels}", shape.1);
+                }
+                if shape.2 != *frames {
+                    bail!(
+                        "{path} has {} samples per channel but {other} has {frames}: \
+                         stems must have the same length",
+                        shape.2
+                    );
+                }
+            }
+        }
+        out.push(audio);
+    }
+    Ok(out)
+}
+
+pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
+    let references = stems(&args.reference, "reference")?;
+    let estimates = stems(&args.estimate, "estimate")?;
+    let ref_names: Vec<&str> = references.iter().map(|(n, _)| n.as_str()).collect();
+    let est_names: Vec<&str> = estimates.iter().map(|(n, _)| n.as_str()).collect();
+    if ref_names != est_names {
+        let missing: Vec<&str> = ref_names
+            .iter()
+            .filter(|n| !est_names.contains(n))
+            .copied()
+            .collect();
+        let extra: Vec<&str> = est_names
+            .iter()
+            .filter(|n| !ref_names.contains(n))
+            .copied()
+            .collect();
+        bail!(
+            "the folders hold different sources: {} has {}, {} has {}{}{}",
+            args.reference.display(),
+            ref_names.join(", "),
+            args.estimate.display(),
+            est_names.join(", "),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (no estimate for {})", missing.join(", "))
+            },
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!(" (no reference for {})", extra.join(", "))
+            },
+        );
+    }
+
+    let reference_audio = read_stems(&references, None)?;
+    let first = &reference_audio[0];
+    let estimate_audio = read_stems(
+        &estimates,
+        Some((
+            first.sample_rate,
+            first.channels.len(),
+            first.frames(),
+            &references[0].1,
+        )),
+    )?;
+    let sample_rate = first.sample_rate;
+    let (channels, frames) = (first.channels.len(), first.frames());
+    let refs: Vec<Vec<Vec<f64>>> = reference_audio.into_iter().map(|a| a.channels).collect();
+    let ests: Vec<Vec<Vec<f64>>> = estimate_audio.into_iter().map(|a| a.channels).collect();
+    let report = evaluate_separation(&refs, &ests, sample_rate as usize).with_context(|| {
+        format!(
+            "cannot score {} against {}",
+            args.estimate.display(),
+            args.reference.display()
+        )
+    })?;
+
+    if args.json {
+        let object: serde_json::Map<String, serde_json::Value> = ref_names
+            .iter()
+            .zip(&report)
+            .map(|(name, r)| {
+                let s = r.scores;
+                let value = serde_json::json!({
+                    "sdr": s.sdr, "sir": s.sir, "sar": s.sar, "isr": s.isr, "si_sdr": s.si_sdr,
+                });
+                (name.to_string(), value)
+            })
+            .collect();
+        println!("{}", serde_json::Value::Object(object));
+    } else {
+        print_table(&ref_names, &report, sample_rate, channels, frames);
+    }
+    Ok(())
+}
+
+fn print_table(
+    names: &[&str],
+    report: &[SourceEvaluation],
+    sample_rate: u32,
+    channels: usize,
+    frames: usize,
+) {
+    let frame_count = report.first().map_or(0, |r| r.frames.sdr.len());
+    let silent = report
+        .first()
+        .map_or(0, |r| r.frames.sdr.iter().filter(|v| v.is_nan()).count());
+    println!(
+        "{} sources, {channels} channel{}, {:.2} s at {sample_rate} Hz: median over {frame_count} \
+         frames of 1 s{} (BSS Eval v4), SI-SDR over the whole signal; dB",
+        names.len(),
+        if channels == 1 { "" } else { "s" },
+        frames as f64 / sample_rate as f64,
+        if silent > 0 {
+            format!(", {silent} silent skipped")
+        } else {
+            String::new()
+        },
+    );
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(6);
+    println!(
+        "{:<width$} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "source", "SDR", "SIR", "SAR", "ISR", "SI-SDR"
+    );
+    for (name, r) in names.iter().zip(report) {
+        let s = r.scores;
+        println!(
+            "{:<width$} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+            name, s.sdr, s.sir, s.sar, s.isr, s.si_sdr
+        );
+    }
+}
