@@ -16,13 +16,16 @@ pub struct TrainArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TrainTask {
-    /// Frame-wise piano transcription (ConvNet or SmallConvNet) on a `polyphon synth` manifest.
+    /// Frame-wise piano transcription (ConvNet, SmallConvNet or AUNet) on a `polyphon synth` manifest.
     #[command(after_help = "Examples:
   polyphon train transcription --model convnet --data data/pieces/pieces.jsonl --out runs/convnet
   polyphon train transcription --model small-convnet --data data/fluid/fluid-combi.jsonl --out runs/combi --epochs 10
+  polyphon train transcription --model aunet --batch-size 4 --data data/pieces/pieces.jsonl --out runs/aunet
   polyphon train transcription --data data/pieces/pieces.jsonl --out runs/convnet --resume
+  polyphon train transcription --config docs/train-transcription.toml --data data/pieces/pieces.jsonl --out runs/c2
 
-Writes RUN/config.json, RUN/log.csv (one line per epoch), RUN/checkpoint.bpk and
+Writes RUN/config.json, RUN/log.csv (one line per epoch), RUN/loss.png (training loss and
+validation F1 per epoch), RUN/checkpoint.bpk and
 RUN/optimizer.bpk (last epoch), and RUN/model.json + model.bpk (best validation frame F1),
 which `polyphon transcribe --model RUN/model.json` reads.")]
     Transcription(TranscriptionArgs),
@@ -39,29 +42,66 @@ pub struct TranscriptionArgs {
     /// Feature cache folder [default: <manifest folder>/cache].
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// convnet or small-convnet.
-    #[arg(long, default_value = "convnet")]
-    pub model: String,
+    /// TOML file with any of the fields of docs/train-transcription.toml; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Continue the run in --out after its last completed epoch.
     #[arg(long)]
     pub resume: bool,
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 128)]
-    pub batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    pub learning_rate: f64,
-    /// Epochs without a better validation F1 before stopping.
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
-    #[arg(long, default_value_t = 2016)]
-    pub seed: u64,
-    /// Cap on steps per epoch (0: every frame once).
-    #[arg(long, default_value_t = 0)]
-    pub max_batches_per_epoch: usize,
-    /// Validate on the first N frames of each validation file (0: all of them).
-    #[arg(long, default_value_t = 0)]
-    pub valid_frames_per_file: usize,
+    /// convnet, small-convnet or aunet [default: convnet].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Upper bound on epochs [default: 30].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Frames per step, or patches for the AUNet [default: 128].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Adam's step size [default: 0.001].
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Epochs without a better validation F1 before stopping [default: 5].
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed of shuffles, initialisation and dropout [default: 2016].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Cap on steps per epoch, 0: every frame once [default: 0].
+    #[arg(long)]
+    pub max_batches_per_epoch: Option<usize>,
+    /// Validate on the first N frames of each validation file, 0: all [default: 0].
+    #[arg(long)]
+    pub valid_frames_per_file: Option<usize>,
+}
+
+impl TranscriptionArgs {
+    /// Defaults, then the --config file, then the flags given.
+    fn config(&self) -> Result<TranscriptionTrainConfig> {
+        let mut config = match &self.config {
+            Some(path) => TranscriptionTrainConfig::from_toml_file(path)?,
+            None => TranscriptionTrainConfig::default(),
+        };
+        fn set<T: Clone>(field: &mut T, flag: &Option<T>) {
+            if let Some(value) = flag {
+                *field = value.clone();
+            }
+        }
+        set(&mut config.architecture, &self.model);
+        set(&mut config.epochs, &self.epochs);
+        set(&mut config.batch_size, &self.batch_size);
+        set(&mut config.learning_rate, &self.learning_rate);
+        set(&mut config.patience, &self.patience);
+        set(&mut config.seed, &self.seed);
+        set(
+            &mut config.max_batches_per_epoch,
+            &self.max_batches_per_epoch,
+        );
+        set(
+            &mut config.valid_frames_per_file,
+            &self.valid_frames_per_file,
+        );
+        Ok(config)
+    }
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
@@ -71,17 +111,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 }
 
 fn transcription(args: TranscriptionArgs) -> Result<()> {
-    let config = TranscriptionTrainConfig {
-        architecture: args.model.clone(),
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.learning_rate,
-        patience: args.patience,
-        seed: args.seed,
-        max_batches_per_epoch: args.max_batches_per_epoch,
-        valid_frames_per_file: args.valid_frames_per_file,
-        ..Default::default()
-    };
+    let config = args.config()?;
     let cache = args.cache.clone().unwrap_or_else(|| {
         args.data
             .parent()
@@ -107,13 +137,22 @@ fn transcription(args: TranscriptionArgs) -> Result<()> {
                 Progress::EpochStart { epoch, batches } => {
                     bar.set_prefix(epoch.to_string());
                     bar.set_length(batches as u64);
-                    bar.set_position(0);
+                    bar.reset();
                 }
                 Progress::Batch { loss } => {
                     let smoothed = running_loss.map_or(loss, |r| 0.98 * r + 0.02 * loss);
                     running_loss = Some(smoothed);
                     bar.set_message(format!("{smoothed:.4}"));
                     bar.inc(1);
+                    // Without a terminal the bar is hidden: a line every tenth of an epoch.
+                    let (done, total) = (bar.position(), bar.length().unwrap_or(0));
+                    if bar.is_hidden() && total >= 10 && done % (total / 10) == 0 {
+                        println!(
+                            "epoch {}: {done}/{total} batches, loss {smoothed:.4}, {:.0} s elapsed",
+                            bar.prefix(),
+                            bar.elapsed().as_secs_f64()
+                        );
+                    }
                 }
                 // Printed through the bar so it stays visible without a terminal too.
                 Progress::EpochEnd(log) => bar.suspend(|| {

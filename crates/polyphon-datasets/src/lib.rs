@@ -5,13 +5,14 @@
 //! * [`TranscriptionSet`] pairs the cached log-filtered spectrogram of every file of a
 //!   manifest split with its frame labels, derived from the CSV note list by
 //!   [`polyphon_synth::notes::frame_labels`], the one label rule.
-//! * [`FrameBatcher`] draws shuffled batches of frames with context windows, seeded.
+//! * [`FrameBatcher`] draws shuffled batches of frames with context windows, and
+//!   [`PatchBatcher`] of fixed-size patches, both seeded ([`Batches`]).
 
 mod batches;
 mod cache;
 mod transcription;
 
-pub use batches::{Batch, FrameBatcher};
+pub use batches::{Batch, Batches, FrameBatcher, PatchBatcher};
 pub use cache::{CachedFeatures, FeatureCache};
 pub use transcription::{Piece, TranscriptionSet, PIANO_KEYS, PIANO_LOWEST};
 

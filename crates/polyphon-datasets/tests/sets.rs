@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use polyphon_audio::{write_wav, WavFormat};
-use polyphon_datasets::{FeatureCache, FrameBatcher, TranscriptionSet};
+use polyphon_datasets::{Batches, FeatureCache, FrameBatcher, PatchBatcher, TranscriptionSet};
 use polyphon_features::FeatureSpec;
 use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
 use polyphon_synth::notes::{write_csv, Note};
@@ -94,4 +94,32 @@ fn batches_cover_every_frame_once_per_epoch_in_a_seeded_order() {
     let mut other = FrameBatcher::new(&set, 32, 2, 7);
     other.start_epoch(1);
     assert_eq!(again.next_batch(&set), other.next_batch(&set));
+}
+
+#[test]
+fn patches_tile_each_piece_zero_padded_with_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tiny_set(dir.path());
+    let cache =
+        FeatureCache::new(dir.path().join("cache"), "kelz", FeatureSpec::kelz2016()).unwrap();
+    let set = TranscriptionSet::load(&manifest, Split::Train, &cache, 21, 88).unwrap();
+    // a (100 frames): patches at 0, 32, 64; b (50 frames): one patch at 0.
+    let mut batcher = PatchBatcher::new(&set, 2, 64, 256, 32, 3);
+    assert_eq!(batcher.batches_per_epoch(), 2);
+    let (mut patches, mut positives) = (0, 0.0);
+    while let Some(batch) = batcher.next_batch(&set) {
+        assert_eq!(batch.input_shape, [batch.size, 1, 64, 256]);
+        assert_eq!(batch.inputs.len(), batch.size * 64 * 256);
+        assert_eq!(batch.target_rows, batch.size * 64);
+        assert_eq!(batch.targets.len(), batch.size * 64 * 88);
+        // The padding bins 229..256 stay zero.
+        for row in batch.inputs.chunks_exact(256) {
+            assert!(row[229..].iter().all(|&v| v == 0.0));
+        }
+        patches += batch.size;
+        positives += batch.targets.iter().sum::<f32>();
+    }
+    assert_eq!(patches, 4);
+    // Note frames 10..90 of a seen through 0..64, 32..96 and 64..100, and b's 30.
+    assert_eq!(positives, (54 + 58 + 26 + 30) as f32);
 }

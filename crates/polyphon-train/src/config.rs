@@ -1,14 +1,24 @@
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
+use crate::{Result, TrainError};
+
 /// Everything that decides a transcription training run, saved beside its outputs.
+///
+/// Read from TOML with [`from_toml_file`](Self::from_toml_file): every field is optional and
+/// defaults to [`Default::default`]; unknown fields are refused so that typos do not pass
+/// silently. `docs/train-transcription.toml` lists every field with its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TranscriptionTrainConfig {
-    /// `convnet` (88 keys, MIDI 21–108) or `small-convnet` (23 keys, MIDI 49–71).
+    /// `convnet` (88 keys, MIDI 21–108), `small-convnet` (23 keys, MIDI 49–71) or `aunet`
+    /// (88 keys, trained on 256-frame patches).
     pub architecture: String,
     /// Upper bound on epochs.
     pub epochs: usize,
-    /// Frames per optimisation step.
+    /// Examples per optimisation step: frames for the ConvNets, 256-frame patches for the
+    /// AUNet (use a handful there).
     pub batch_size: usize,
     /// Adam's step size.
     pub learning_rate: f64,
@@ -41,5 +51,54 @@ impl Default for TranscriptionTrainConfig {
             threshold: 0.5,
             valid_frames_per_file: 0,
         }
+    }
+}
+
+impl TranscriptionTrainConfig {
+    /// Parses a TOML configuration; missing fields take their defaults.
+    pub fn from_toml(text: &str) -> std::result::Result<Self, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
+    }
+
+    /// Reads a TOML configuration file.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let error = |detail: String| TrainError::File {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        Self::from_toml(&text).map_err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_the_fields_it_names() {
+        let config =
+            TranscriptionTrainConfig::from_toml("architecture = \"small-convnet\"\nepochs = 4\n")
+                .unwrap();
+        assert_eq!(config.architecture, "small-convnet");
+        assert_eq!(config.epochs, 4);
+        assert_eq!(
+            config.batch_size,
+            TranscriptionTrainConfig::default().batch_size
+        );
+    }
+
+    #[test]
+    fn documented_example_is_the_default_configuration() {
+        let text = include_str!("../../../docs/train-transcription.toml");
+        let config = TranscriptionTrainConfig::from_toml(text).unwrap();
+        assert_eq!(config, TranscriptionTrainConfig::default());
+    }
+
+    #[test]
+    fn unknown_and_mistyped_fields_are_refused() {
+        let typo = TranscriptionTrainConfig::from_toml("epoch = 4").unwrap_err();
+        assert!(typo.contains("epoch"), "{typo}");
+        assert!(TranscriptionTrainConfig::from_toml("epochs = \"four\"").is_err());
     }
 }

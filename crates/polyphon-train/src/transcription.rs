@@ -2,7 +2,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use polyphon_datasets::{Batch, FeatureCache, FrameBatcher, TranscriptionSet};
+use polyphon_datasets::{
+    Batch, Batches, FeatureCache, FrameBatcher, PatchBatcher, TranscriptionSet,
+};
 use polyphon_features::FeatureSpec;
 use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
@@ -10,7 +12,9 @@ use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::{
     adam, bce_loss, step, training_device, Architecture, Network, Precision, TranscriptionModel,
+    CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
 };
+use polyphon_plot::{line_chart, Series};
 use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +72,7 @@ struct RunFiles {
     optimizer: PathBuf,
     best: PathBuf,
     log_csv: PathBuf,
+    loss_png: PathBuf,
 }
 
 impl RunFiles {
@@ -79,6 +84,7 @@ impl RunFiles {
             optimizer: out.join("optimizer.bpk"),
             best: out.join("model.json"),
             log_csv: out.join("log.csv"),
+            loss_png: out.join("loss.png"),
         }
     }
 }
@@ -98,11 +104,6 @@ pub fn train_transcription(
     mut progress: impl FnMut(Progress),
 ) -> Result<TrainOutcome> {
     let architecture: Architecture = config.architecture.parse()?;
-    if architecture == Architecture::AuNet {
-        return Err(TrainError::Invalid(
-            "training the AUNet (patch batches) is not implemented yet; use convnet or small-convnet".into(),
-        ));
-    }
     let files = RunFiles::new(out);
     let mut state = prepare_run(config, &files, out, resume)?;
 
@@ -122,7 +123,7 @@ pub fn train_transcription(
     } else {
         (Network::new(architecture, &device), adam())
     };
-    let mut batcher = FrameBatcher::new(&train, config.batch_size, 2, config.seed);
+    let mut batcher = batcher(architecture, &train, config);
 
     for epoch in state.completed_epochs..config.epochs {
         if state.epochs_without_improvement >= config.patience {
@@ -161,6 +162,30 @@ pub fn train_transcription(
     })
 }
 
+/// Frames with context for the ConvNets; for the AUNet, patches every half patch.
+fn batcher(
+    architecture: Architecture,
+    train: &TranscriptionSet,
+    config: &TranscriptionTrainConfig,
+) -> Box<dyn Batches> {
+    match architecture {
+        Architecture::AuNet => Box::new(PatchBatcher::new(
+            train,
+            config.batch_size,
+            PATCH_FRAMES,
+            PATCH_BINS,
+            PATCH_FRAMES / 2,
+            config.seed,
+        )),
+        Architecture::ConvNet | Architecture::SmallConvNet => Box::new(FrameBatcher::new(
+            train,
+            config.batch_size,
+            CONTEXT_FRAMES / 2,
+            config.seed,
+        )),
+    }
+}
+
 /// One Adam step on one batch; returns the updated network and the batch's loss.
 fn train_step(
     network: Network,
@@ -171,20 +196,17 @@ fn train_step(
     device: &Device,
 ) -> (Network, f32) {
     let inputs = Tensor::<4>::from_data(
-        TensorData::new(
-            batch.inputs.clone(),
-            [batch.size, 1, 5, batch.inputs.len() / batch.size / 5],
-        ),
+        TensorData::new(batch.inputs.clone(), batch.input_shape),
         device,
     );
     let targets = Tensor::<2>::from_data(
-        TensorData::new(batch.targets.clone(), [batch.size, keys]),
+        TensorData::new(batch.targets.clone(), [batch.target_rows, keys]),
         device,
     );
     let logits = match &network {
         Network::ConvNet(net) => net.forward(inputs),
         Network::SmallConvNet(net) => net.forward(inputs),
-        Network::AuNet(_) => unreachable!("refused before training starts"),
+        Network::AuNet(net) => net.forward(inputs).reshape([batch.target_rows, keys]),
     };
     let loss = bce_loss(logits, targets);
     let value = loss.clone().into_scalar::<f32>();
@@ -307,7 +329,45 @@ fn finish_epoch(
     state.log.push(log);
     state.completed_epochs = state.log.len();
     write_json(&files.state, state)?;
-    write_log_csv(&files.log_csv, &state.log)
+    write_log_csv(&files.log_csv, &state.log)?;
+    write_loss_curve(&files.loss_png, &state.log)
+}
+
+/// Training loss and validation precision, recall and F1 per epoch, as a PNG.
+fn write_loss_curve(path: &Path, log: &[EpochLog]) -> Result<()> {
+    let per_epoch = |value: fn(&EpochLog) -> f64| -> Vec<(f64, f64)> {
+        log.iter().map(|e| (e.epoch as f64, value(e))).collect()
+    };
+    let loss = vec![Series {
+        label: "train loss",
+        points: per_epoch(|e| e.train_loss),
+    }];
+    let valid = vec![
+        Series {
+            label: "F1",
+            points: per_epoch(|e| e.valid.f1),
+        },
+        Series {
+            label: "precision",
+            points: per_epoch(|e| e.valid.precision),
+        },
+        Series {
+            label: "recall",
+            points: per_epoch(|e| e.valid.recall),
+        },
+    ];
+    line_chart(
+        path,
+        "epoch",
+        &[
+            ("training loss", "binary cross-entropy", loss),
+            ("validation frames", "score", valid),
+        ],
+    )
+    .map_err(|e| TrainError::File {
+        path: e.path,
+        detail: e.detail,
+    })
 }
 
 fn write_log_csv(path: &Path, log: &[EpochLog]) -> Result<()> {

@@ -1,56 +1,9 @@
 //! A tiny SmallConvNet run: outputs, resume, and refusal to mix runs.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use polyphon_audio::{write_wav, WavFormat};
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{write_csv, Note};
+use common::tiny_set;
 use polyphon_train::{train_transcription, TranscriptionTrainConfig};
-
-/// Two training files and one validation file of single piano-range tones.
-fn tiny_set(dir: &Path) -> PathBuf {
-    let files = [
-        ("a", 60u8, Split::Train),
-        ("b", 64, Split::Train),
-        ("c", 62, Split::Valid),
-    ];
-    let mut entries = Vec::new();
-    for (name, pitch, split) in files {
-        let hz = 440.0 * 2f32.powf((pitch as f32 - 69.0) / 12.0);
-        let samples: Vec<f32> = (0..22_050)
-            .map(|i| (i as f32 * 2.0 * std::f32::consts::PI * hz / 44_100.0).sin() * 0.3)
-            .collect();
-        write_wav(
-            dir.join(format!("{name}.wav")),
-            &samples,
-            44_100,
-            1,
-            WavFormat::Float32,
-        )
-        .unwrap();
-        write_csv(
-            &dir.join(format!("{name}.csv")),
-            &[Note::new(0.0, 0.5, pitch, 100)],
-        )
-        .unwrap();
-        entries.push(ManifestEntry {
-            file: format!("{name}.wav"),
-            split,
-            synthesizer: "test:000:000".into(),
-            labels_csv: format!("{name}.csv"),
-            labels_midi: format!("{name}.mid"),
-            duration: 0.5,
-            sample_rate: 44_100,
-            source: None,
-            instruments: vec![],
-            families: vec![],
-            stems: vec![],
-        });
-    }
-    let manifest = dir.join("set.jsonl");
-    write_manifest(&manifest, &entries).unwrap();
-    manifest
-}
 
 fn config(epochs: usize) -> TranscriptionTrainConfig {
     TranscriptionTrainConfig {
@@ -74,6 +27,7 @@ fn a_run_writes_its_files_and_resumes_after_its_last_epoch() {
         "config.json",
         "state.json",
         "log.csv",
+        "loss.png",
         "checkpoint.bpk",
         "optimizer.bpk",
         "model.json",
