@@ -45,6 +45,32 @@ impl TranscriptionReport {
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
     }
+
+    /// Every score averaged over files (each file counts once, as transcription papers
+    /// report data-set scores); `None` for no reports.
+    pub fn mean(reports: &[Self]) -> Option<Self> {
+        let n = reports.len() as f64;
+        let average = |score: fn(&Self) -> f64| reports.iter().map(score).sum::<f64>() / n;
+        let prf = |p: fn(&Self) -> f64, r: fn(&Self) -> f64, f: fn(&Self) -> f64| NotePrf {
+            precision: average(p),
+            recall: average(r),
+            f1: average(f),
+        };
+        (!reports.is_empty()).then(|| Self {
+            frame: FrameScores {
+                precision: average(|r| r.frame.precision),
+                recall: average(|r| r.frame.recall),
+                f1: average(|r| r.frame.f1),
+                accuracy: average(|r| r.frame.accuracy),
+            },
+            onset: prf(|r| r.onset.precision, |r| r.onset.recall, |r| r.onset.f1),
+            onset_offset: prf(
+                |r| r.onset_offset.precision,
+                |r| r.onset_offset.recall,
+                |r| r.onset_offset.f1,
+            ),
+        })
+    }
 }
 
 /// Scores `estimate` against `reference` with mir_eval's default tolerances: 50 ms onsets,
@@ -175,6 +201,19 @@ mod tests {
             pitch,
             velocity: 90,
         }
+    }
+
+    #[test]
+    fn mean_averages_each_score_over_files() {
+        let reference = [note(0.0, 0.5, 60.0), note(0.5, 1.0, 64.0)];
+        let perfect = evaluate_transcription(&reference, &reference).unwrap();
+        let half = evaluate_transcription(&reference, &reference[..1]).unwrap();
+        let mean = TranscriptionReport::mean(&[perfect, half]).unwrap();
+        assert_eq!(mean.onset.precision, 1.0);
+        assert_eq!(mean.onset.recall, (1.0 + 0.5) / 2.0);
+        assert_eq!(mean.onset.f1, (1.0 + 2.0 / 3.0) / 2.0);
+        assert_eq!(mean.frame.recall, (1.0 + half.frame.recall) / 2.0);
+        assert_eq!(TranscriptionReport::mean(&[]), None);
     }
 
     #[test]

@@ -17,6 +17,18 @@ pub enum Split {
     Test,
 }
 
+impl std::str::FromStr for Split {
+    type Err = String;
+
+    /// `train`, `valid` or `test`.
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        [Split::Train, Split::Valid, Split::Test]
+            .into_iter()
+            .find(|split| split.name() == text)
+            .ok_or_else(|| format!("unknown split '{text}' (train, valid or test)"))
+    }
+}
+
 impl Split {
     pub fn name(self) -> &'static str {
         match self {
