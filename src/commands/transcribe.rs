@@ -8,6 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyphon_decode::{NoteDecoder, PianoRoll};
 use polyphon_features::{Extractor, FeatureSpec, NpyWriter};
 use polyphon_models::{Architecture, TranscriptionModel, INPUT_BINS};
+
+use crate::bundled;
 use polyphon_synth::notes::{write_csv, write_midi, Note};
 
 /// Transcribe polyphonic piano audio to notes.
@@ -19,19 +21,25 @@ use polyphon_synth::notes::{write_csv, write_midi, Note};
 /// --min-frames frames are dropped; velocity encodes the note's mean probability.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
-  polyphon transcribe piece.wav --model runs/convnet/model.json -o piece.mid --notes piece.csv --roll piece.png
-  polyphon transcribe *.wav --model runs/convnet/model.json -o transcriptions/")]
+  polyphon transcribe examples/piano_chord.wav
+  polyphon transcribe piece.wav -o piece.mid --notes piece.csv --roll piece.png
+  polyphon transcribe *.wav -o transcriptions/ --model runs/convnet/model.json
+
+Without --model, the bundled ConvNet (convnet-pieces, trained on synthesized piano; see the
+README) is used. Without -o, one input is written to <input stem>.mid in the current folder.")]
 pub struct TranscribeArgs {
     /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Output MIDI file, or a folder for several inputs (then `<stem>.mid` and, with the
-    /// other flags, `<stem>.csv`, `<stem>.png`, `<stem>.npy` inside it).
+    /// other flags, `<stem>.csv`, `<stem>.png`, `<stem>.npy` inside it)
+    /// [default: <input stem>.mid, or the current folder for several inputs].
     #[arg(short, long)]
-    pub output: PathBuf,
-    /// Trained model: the `.json` sidecar written by `polyphon train transcription`.
-    #[arg(long)]
-    pub model: PathBuf,
+    pub output: Option<PathBuf>,
+    /// Bundled model name (convnet-pieces) or the `.json` sidecar written by
+    /// `polyphon train transcription` [default: convnet-pieces].
+    #[arg(long, value_name = "NAME|PATH")]
+    pub model: Option<String>,
     /// Also write the notes as CSV (onset,offset,pitch,velocity; seconds).
     #[arg(long)]
     pub notes: Option<PathBuf>,
@@ -55,37 +63,50 @@ pub struct TranscribeArgs {
 /// Frames per network call and how many real neighbours each chunk borrows on both sides.
 const CHUNK_FRAMES: usize = 2048;
 
-/// Where one input's outputs go.
-struct Outputs {
-    midi: PathBuf,
-    notes: Option<PathBuf>,
-    roll: Option<PathBuf>,
-    frames: Option<PathBuf>,
+/// Where one input's outputs go; `None` skips that output.
+#[derive(Default)]
+pub struct Outputs {
+    pub midi: Option<PathBuf>,
+    pub notes: Option<PathBuf>,
+    pub roll: Option<PathBuf>,
+    pub frames: Option<PathBuf>,
+}
+
+/// The note rule of `transcribe`, for a model's outputs.
+pub fn note_decoder(
+    model: &TranscriptionModel,
+    threshold: f32,
+    min_frames: usize,
+    max_gap: usize,
+) -> NoteDecoder {
+    NoteDecoder {
+        threshold,
+        min_frames,
+        max_gap_frames: max_gap,
+        fps: 100.0,
+        lowest_pitch: model.architecture().lowest_pitch(),
+    }
 }
 
 pub fn run(args: TranscribeArgs) -> Result<()> {
-    let model = TranscriptionModel::load(&args.model)
-        .context("loading the model")?;
-    let decoder = NoteDecoder {
-        threshold: args.threshold,
-        min_frames: args.min_frames,
-        max_gap_frames: args.max_gap,
-        fps: 100.0,
-        lowest_pitch: model.architecture().lowest_pitch(),
-    };
-    let several = args.inputs.len() > 1 || args.output.is_dir();
-    if several {
-        std::fs::create_dir_all(&args.output)
-            .with_context(|| format!("creating {}", args.output.display()))?;
+    let model = bundled::transcription_model(args.model.as_deref())?;
+    let decoder = note_decoder(&model, args.threshold, args.min_frames, args.max_gap);
+    let several =
+        args.inputs.len() > 1 || args.output.as_ref().is_some_and(|output| output.is_dir());
+    if let (true, Some(folder)) = (several, &args.output) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("creating {}", folder.display()))?;
     }
     let mut failures = 0;
     for input in &args.inputs {
         let outputs = outputs_for(&args, input, several);
-        match transcribe_one(&model, &decoder, input, &outputs) {
-            Ok(count) => println!(
-                "{}: {count} notes -> {}",
+        let midi = outputs.midi.clone().unwrap_or_default();
+        match transcribe_file(&model, &decoder, input, &outputs) {
+            Ok(notes) => println!(
+                "{}: {} notes -> {}",
                 input.display(),
-                outputs.midi.display()
+                notes.len(),
+                midi.display()
             ),
             Err(error) if several => {
                 eprintln!("error: {}: {error:#}", input.display());
@@ -101,33 +122,38 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
 }
 
 fn outputs_for(args: &TranscribeArgs, input: &Path, several: bool) -> Outputs {
+    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
     if !several {
         return Outputs {
-            midi: args.output.clone(),
+            midi: Some(
+                args.output
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(format!("{stem}.mid"))),
+            ),
             notes: args.notes.clone(),
             roll: args.roll.clone(),
             frames: args.frames.clone(),
         };
     }
-    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
-    let beside = |wanted: bool, extension: &str| {
-        wanted.then(|| args.output.join(format!("{stem}.{extension}")))
-    };
+    let folder = args.output.clone().unwrap_or_default();
+    let beside =
+        |wanted: bool, extension: &str| wanted.then(|| folder.join(format!("{stem}.{extension}")));
     Outputs {
-        midi: args.output.join(format!("{stem}.mid")),
+        midi: Some(folder.join(format!("{stem}.mid"))),
         notes: beside(args.notes.is_some(), "csv"),
         roll: beside(args.roll.is_some(), "png"),
         frames: beside(args.frames.is_some(), "npy"),
     }
 }
 
-/// Streams one file through features, network and decoder; returns the number of notes.
-fn transcribe_one(
+/// Streams one file through features, network and decoder, writes the outputs asked for,
+/// and returns the notes.
+pub fn transcribe_file(
     model: &TranscriptionModel,
     decoder: &NoteDecoder,
     input: &Path,
     outputs: &Outputs,
-) -> Result<usize> {
+) -> Result<Vec<Note>> {
     let extractor = Extractor::new(FeatureSpec::kelz2016())?;
     let mut audio = extractor.open(input)?;
     let keys = model.num_outputs();
@@ -178,8 +204,10 @@ fn transcribe_one(
     if let Some(frames) = frames {
         frames.finish()?;
     }
-    write_midi(&outputs.midi, &notes, 0, "polyphon transcription")?;
-    Ok(notes.len())
+    if let Some(path) = &outputs.midi {
+        write_midi(path, &notes, 0, "polyphon transcription")?;
+    }
+    Ok(notes)
 }
 
 /// Real neighbouring frames each chunk needs on both sides: the ConvNets' context, or half

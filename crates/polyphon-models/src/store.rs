@@ -100,20 +100,44 @@ impl TranscriptionModel {
     pub fn load_on(sidecar: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let sidecar = sidecar.as_ref();
         let description = read_description(sidecar)?;
-        let architecture: Architecture = description.architecture.parse()?;
         let weights = sidecar
             .parent()
             .unwrap_or(Path::new(""))
             .join(&description.weights);
-        let record_error = |message: String| ModelError::Record {
+        let record = ModuleRecord::load(&weights).map_err(|err| ModelError::Record {
             path: weights.clone(),
+            message: err.to_string(),
+        });
+        Self::from_record(&description, record, &weights, device)
+    }
+
+    /// Builds a model from a sidecar's text and its weight bytes held in memory, e.g. a
+    /// model compiled into the binary with `include_bytes!`. `name` stands in for the file
+    /// path in error messages.
+    pub fn from_memory(name: &str, sidecar: &str, weights: &[u8], device: &Device) -> Result<Self> {
+        let path = Path::new(name);
+        let description = parse_description(sidecar, path)?;
+        let bytes = burn::tensor::Bytes::from_bytes_vec(weights.to_vec());
+        let record = ModuleRecord::from_bytes(bytes).map_err(|err| ModelError::Record {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        });
+        Self::from_record(&description, record, path, device)
+    }
+
+    fn from_record(
+        description: &ModelDescription,
+        record: Result<ModuleRecord>,
+        weights: &Path,
+        device: &Device,
+    ) -> Result<Self> {
+        let architecture: Architecture = description.architecture.parse()?;
+        let record_error = |message: String| ModelError::Record {
+            path: weights.to_path_buf(),
             message,
         };
-        let record = ModuleRecord::load(&weights)
-            .map_err(|err| record_error(err.to_string()))?
-            .cast_to_module_dtype();
         let network = Network::new(architecture, device)
-            .try_load_record(record)
+            .try_load_record(record?.cast_to_module_dtype())
             .map_err(|err| record_error(err.to_string()))?;
         Ok(Self::new(network))
     }
@@ -125,8 +149,13 @@ pub fn read_description(sidecar: &Path) -> Result<ModelDescription> {
         path: sidecar.to_path_buf(),
         source,
     })?;
+    parse_description(&text, sidecar)
+}
+
+/// Parses and checks a sidecar's text; `sidecar` names it in errors.
+fn parse_description(text: &str, sidecar: &Path) -> Result<ModelDescription> {
     let description: ModelDescription =
-        serde_json::from_str(&text).map_err(|source| ModelError::Sidecar {
+        serde_json::from_str(text).map_err(|source| ModelError::Sidecar {
             path: sidecar.to_path_buf(),
             source,
         })?;

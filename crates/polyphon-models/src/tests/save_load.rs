@@ -94,3 +94,26 @@ fn bad_sidecars_are_reported() {
         Err(ModelError::Unsupported { .. })
     ));
 }
+
+#[test]
+fn model_held_in_memory_equals_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecar = dir.path().join("small.json");
+    let model = TranscriptionModel::untrained(Architecture::SmallConvNet);
+    model.save(&sidecar).unwrap();
+    let text = std::fs::read_to_string(&sidecar).unwrap();
+    let weights = std::fs::read(dir.path().join("small.bpk")).unwrap();
+    let device = crate::default_device();
+    let in_memory = TranscriptionModel::from_memory("bundled", &text, &weights, &device).unwrap();
+    let from_files = TranscriptionModel::load(&sidecar).unwrap();
+    let frames = 9;
+    let features = features(frames, 7);
+    assert_eq!(
+        in_memory.predict(&features, frames).unwrap(),
+        from_files.predict(&features, frames).unwrap()
+    );
+    assert!(matches!(
+        TranscriptionModel::from_memory("bundled", &text, &weights[..100], &device),
+        Err(ModelError::Record { .. })
+    ));
+}

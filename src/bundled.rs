@@ -1,0 +1,61 @@
+//! Models compiled into the binary, so that a fresh clone transcribes with no download.
+//!
+//! `models/<name>/` holds each bundled model as `polyphon train` wrote it (sidecar, weights,
+//! training config and log); README.md says how it was trained.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use polyphon_models::{default_device, TranscriptionModel};
+
+/// The transcription model used when `--model` is not given.
+pub const DEFAULT_TRANSCRIPTION: &str = "convnet-pieces";
+
+/// Bundled transcription models: name, sidecar text, weights.
+const TRANSCRIPTION: &[(&str, &str, &[u8])] = &[(
+    "convnet-pieces",
+    include_str!("../models/convnet-pieces/model.json"),
+    include_bytes!("../models/convnet-pieces/model.bpk"),
+)];
+
+/// Names of the bundled transcription models, for help and error texts.
+pub fn transcription_names() -> Vec<&'static str> {
+    TRANSCRIPTION.iter().map(|(name, _, _)| *name).collect()
+}
+
+/// `--model NAME|PATH`: a bundled model by name, else a sidecar written by `polyphon train`;
+/// `None` is the default bundled model.
+pub fn transcription_model(choice: Option<&str>) -> Result<TranscriptionModel> {
+    let choice = choice.unwrap_or(DEFAULT_TRANSCRIPTION);
+    if let Some((name, sidecar, weights)) = TRANSCRIPTION.iter().find(|(n, _, _)| *n == choice) {
+        return TranscriptionModel::from_memory(name, sidecar, weights, &default_device())
+            .with_context(|| format!("loading the bundled model {name}"));
+    }
+    let path = Path::new(choice);
+    if !path.exists() {
+        anyhow::bail!(
+            "--model {choice}: no such file and no bundled model of that name (bundled: {})",
+            transcription_names().join(", ")
+        );
+    }
+    TranscriptionModel::load(path).with_context(|| format!("loading the model {choice}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_model_loads() {
+        for name in transcription_names() {
+            let model = transcription_model(Some(name)).unwrap();
+            assert_eq!(model.num_outputs(), 88, "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_model_names_the_choices() {
+        let error = transcription_model(Some("no-such-model")).unwrap_err();
+        assert!(format!("{error:#}").contains(DEFAULT_TRANSCRIPTION));
+    }
+}

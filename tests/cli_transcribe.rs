@@ -1,0 +1,127 @@
+//! `polyphon transcribe` and `polyphon eval transcription` as a user runs them, with the
+//! bundled model on the bundled held-out example.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polyphon_eval::TranscriptionReport;
+
+fn polyphon(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("polyphon runs")
+}
+
+fn example(extension: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/maple_leaf_rag_timgm6mb")
+        .with_extension(extension)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bundled_model_transcribes_the_held_out_example_and_scores_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = example("wav");
+    let transcribed = polyphon(
+        &[
+            "transcribe",
+            arg(&wav),
+            "--notes",
+            "rag.csv",
+            "--roll",
+            "rag.png",
+            "--frames",
+            "rag.npy",
+        ],
+        dir.path(),
+    );
+    assert!(transcribed.status.success(), "{}", stderr(&transcribed));
+    // Without -o the MIDI file is named after the input, in the current folder.
+    for name in [
+        "maple_leaf_rag_timgm6mb.mid",
+        "rag.csv",
+        "rag.png",
+        "rag.npy",
+    ] {
+        assert!(dir.path().join(name).exists(), "{name} missing");
+    }
+    let (shape, probabilities) =
+        polyphon_features::read_npy_f32(dir.path().join("rag.npy")).unwrap();
+    assert_eq!(shape, vec![3001, 88]);
+    assert!(probabilities.iter().all(|p| (0.0..=1.0).contains(p)));
+
+    let reference = example("csv");
+    for estimate in ["rag.csv", "maple_leaf_rag_timgm6mb.mid"] {
+        let scored = polyphon(
+            &[
+                "eval",
+                "transcription",
+                "--ref",
+                arg(&reference),
+                "--est",
+                estimate,
+                "--json",
+            ],
+            dir.path(),
+        );
+        assert!(scored.status.success(), "{}", stderr(&scored));
+        let report =
+            TranscriptionReport::from_json(String::from_utf8_lossy(&scored.stdout).trim()).unwrap();
+        // A synthesizer that no training file used; the bundled model's README scores.
+        assert!(report.frame.f1 > 0.6, "{estimate}: {report:?}");
+        assert!(report.onset.f1 > 0.6, "{estimate}: {report:?}");
+    }
+}
+
+#[test]
+fn bad_inputs_fail_clearly_without_leaving_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("text.wav"), "not audio").unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["transcribe", "missing.wav", "-o", "out.mid"],
+            "missing.wav",
+        ),
+        (&["transcribe", "text.wav", "-o", "out.mid"], "text.wav"),
+        (
+            &[
+                "transcribe",
+                arg(&example("wav")),
+                "-o",
+                "out.mid",
+                "--model",
+                "nope",
+            ],
+            "no bundled model",
+        ),
+    ];
+    for (args, needle) in cases {
+        let output = polyphon(args, dir.path());
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(needle),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !dir.path().join("out.mid").exists(),
+            "{args:?} left out.mid"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "text.wav")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
