@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own file under `commands/`, holding its clap arguments and
 //! a `run` function. Errors print as one line and exit with status 2.
 
+mod bundled;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,7 @@ enum Command {
     Synth(commands::synth::SynthArgs),
     Transcribe(commands::transcribe::TranscribeArgs),
     Train(commands::train::TrainArgs),
+    Analyze(commands::analyze::AnalyzeArgs),
 }
 
 fn main() {
@@ -38,6 +40,7 @@ fn main() {
         Command::Synth(args) => commands::synth::run(args),
         Command::Transcribe(args) => commands::transcribe::run(args),
         Command::Train(args) => commands::train::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));

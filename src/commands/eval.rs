@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use polyphon_eval::{evaluate_transcription, read_notes, Note, TranscriptionReport};
+use polyphon_eval::{evaluate_transcription, read_notes, TranscriptionReport};
 
 #[derive(Args)]
 #[command(about = "Score outputs against references with mir_eval's metrics")]
@@ -28,21 +28,54 @@ enum EvalTask {
             Notes are matched by mir_eval's maximum bipartite matching.",
         after_help = "Examples:\n  \
             polyphon eval transcription --ref piece.mid --est piece.notes.csv\n  \
-            polyphon eval transcription --ref piece.csv --est piece.est.mid --json\n\n\
+            polyphon eval transcription --ref piece.csv --est piece.est.mid --json\n  \
+            polyphon eval transcription --data data/pieces/pieces.jsonl --split test --model convnet-pieces\n  \
+            polyphon eval transcription --data data/pieces/pieces.jsonl --split test --est-dir basic-pitch/ --files 24\n\n\
             CSV note lists: rows onset,offset,pitch,velocity (seconds, MIDI pitch); \
-            the header row is optional."
+            the header row is optional. With --data, every file of the split is scored \
+            (or --files of them, spread evenly) and the scores are averaged over files."
     )]
     Transcription(TranscriptionArgs),
+    Separation(super::eval_separation::SeparationArgs),
 }
 
 #[derive(Args)]
 struct TranscriptionArgs {
     /// Reference notes: CSV (onset,offset,pitch,velocity) or MIDI file
-    #[arg(long = "ref", value_name = "REF.csv|REF.mid")]
-    reference: PathBuf,
+    #[arg(
+        long = "ref",
+        value_name = "REF.csv|REF.mid",
+        required_unless_present = "data",
+        requires = "estimate"
+    )]
+    reference: Option<PathBuf>,
     /// Estimated notes: CSV (onset,offset,pitch,velocity) or MIDI file
-    #[arg(long = "est", value_name = "EST.csv|EST.mid")]
-    estimate: PathBuf,
+    #[arg(long = "est", value_name = "EST.csv|EST.mid", conflicts_with = "data")]
+    estimate: Option<PathBuf>,
+    /// Score a data set instead: a `polyphon synth` manifest (references: its note lists)
+    #[arg(long, value_name = "MANIFEST", conflicts_with = "reference")]
+    data: Option<PathBuf>,
+    /// Split of --data to score: train, valid or test
+    #[arg(long, default_value = "test", requires = "data")]
+    split: String,
+    /// With --data: transcribe with this model, a bundled name or a sidecar path
+    /// [default: the bundled convnet-pieces]
+    #[arg(
+        long,
+        value_name = "NAME|PATH",
+        requires = "data",
+        conflicts_with = "est_dir"
+    )]
+    model: Option<String>,
+    /// With --data: read another system's estimates, <DIR>/<audio stem>.csv or .mid
+    #[arg(long, value_name = "DIR", requires = "data")]
+    est_dir: Option<PathBuf>,
+    /// With --data: score this many files, spread evenly over the split (0: all)
+    #[arg(long, default_value_t = 0, requires = "data")]
+    files: usize,
+    /// With --data: also write every file's scores to this CSV
+    #[arg(long, value_name = "CSV", requires = "data")]
+    per_file: Option<PathBuf>,
     /// Print one JSON object {"frame": {...}, "onset": {...}, "onset_offset": {...}}
     #[arg(long)]
     json: bool,
@@ -51,40 +84,53 @@ struct TranscriptionArgs {
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.task {
         EvalTask::Transcription(args) => run_transcription(&args),
+        EvalTask::Separation(args) => super::eval_separation::run(&args),
     }
 }
 
 fn run_transcription(args: &TranscriptionArgs) -> anyhow::Result<()> {
-    let reference = read_notes(&args.reference)?;
-    let estimate = read_notes(&args.estimate)?;
+    if let Some(manifest) = &args.data {
+        return super::eval_dataset::run(&super::eval_dataset::DatasetEval {
+            manifest,
+            split: &args.split,
+            estimates: match &args.est_dir {
+                Some(folder) => super::eval_dataset::Estimates::Folder(folder),
+                None => super::eval_dataset::Estimates::Model(args.model.as_deref()),
+            },
+            files: args.files,
+            per_file_csv: args.per_file.as_deref(),
+            json: args.json,
+        });
+    }
+    let (Some(reference_path), Some(estimate_path)) = (&args.reference, &args.estimate) else {
+        anyhow::bail!("give --ref and --est, or --data");
+    };
+    let reference = read_notes(reference_path)?;
+    let estimate = read_notes(estimate_path)?;
     let report = evaluate_transcription(&reference, &estimate).with_context(|| {
         format!(
             "cannot score {} against {}",
-            args.estimate.display(),
-            args.reference.display()
+            estimate_path.display(),
+            reference_path.display()
         )
     })?;
     if args.json {
         println!("{}", report.to_json());
     } else {
-        print_table(&report, args, &reference, &estimate);
+        println!(
+            "{} ({} notes) against {} ({} notes)",
+            estimate_path.display(),
+            estimate.len(),
+            reference_path.display(),
+            reference.len()
+        );
+        print_scores(&report);
     }
     Ok(())
 }
 
-fn print_table(
-    report: &TranscriptionReport,
-    args: &TranscriptionArgs,
-    reference: &[Note],
-    estimate: &[Note],
-) {
-    println!(
-        "{} ({} notes) against {} ({} notes)",
-        args.estimate.display(),
-        estimate.len(),
-        args.reference.display(),
-        reference.len()
-    );
+/// The scores as a table: frame, onset and onset+offset rows.
+pub fn print_scores(report: &TranscriptionReport) {
     println!(
         "{:<14} {:>9} {:>9} {:>9} {:>9}",
         "", "precision", "recall", "F1", "accuracy"

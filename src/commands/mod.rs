@@ -1,5 +1,8 @@
+pub mod analyze;
 pub mod bench;
 pub mod eval;
+pub mod eval_dataset;
+pub mod eval_separation;
 pub mod features;
 pub mod synth;
 pub mod train;
