@@ -26,6 +26,34 @@ The Python side is tools/bench_frontend.py (versions pinned in tools/requirement
 Peers run with OMP/OPENBLAS/MKL threads set to 1, so the 1-thread columns compare like
 with like; the last column uses every core for polyphon.")]
     Frontend(FrontendBench),
+    /// ConvNet inference vs the same network in PyTorch and ONNX Runtime, and end-to-end
+    /// `transcribe` speed on one long file.
+    #[command(after_help = "Example:
+  polyphon bench transcription --minutes 10 --python /opt/polyphon-torch-venv/bin/python
+
+The Python side is tools/bench_convnet_torch.py (versions pinned in tools/requirements-torch.txt):
+the same ConvNet with random weights, fed the same number of frames in the same batch size.
+Rates are frames per second, best of --repeat; 100 frames are one second of audio.")]
+    Transcription(TranscriptionBench),
+}
+
+#[derive(Args, Debug)]
+pub struct TranscriptionBench {
+    /// Length of the generated file for the end-to-end run, in minutes.
+    #[arg(long, default_value_t = 10.0)]
+    pub minutes: f64,
+    /// Frames fed to the networks alone.
+    #[arg(long, default_value_t = 6000)]
+    pub frames: usize,
+    /// Python interpreter with the packages of tools/requirements-torch.txt.
+    #[arg(long, default_value = "/opt/polyphon-torch-venv/bin/python")]
+    pub python: PathBuf,
+    /// Time polyphon only.
+    #[arg(long)]
+    pub skip_python: bool,
+    /// Runs per measurement; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
 }
 
 #[derive(Args, Debug)]
@@ -50,6 +78,7 @@ pub struct FrontendBench {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.which {
         Bench::Frontend(bench) => frontend(bench),
+        Bench::Transcription(bench) => transcription(bench),
     }
 }
 
@@ -186,11 +215,24 @@ fn time_decoding(input: &Path, repeat: usize) -> Result<f64> {
 }
 
 fn time_peers(python: &Path, input: &Path, repeat: usize) -> Result<serde_json::Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/bench_frontend.py");
+    let repeat = repeat.to_string();
+    run_python_json(
+        python,
+        "tools/bench_frontend.py",
+        &[input.as_os_str(), "--repeat".as_ref(), repeat.as_ref()],
+    )
+}
+
+/// Runs a `tools/` script that prints its timings as one JSON object on its last line.
+fn run_python_json(
+    python: &Path,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Result<serde_json::Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let output = Command::new(python)
         .arg(&script)
-        .arg(input)
-        .args(["--repeat", &repeat.to_string()])
+        .args(args)
         .env("OMP_NUM_THREADS", "1")
         .env("OPENBLAS_NUM_THREADS", "1")
         .env("MKL_NUM_THREADS", "1")
@@ -214,6 +256,114 @@ fn time_peers(python: &Path, input: &Path, repeat: usize) -> Result<serde_json::
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or("");
     serde_json::from_str(last).with_context(|| format!("reading the peers' timings from {last:?}"))
+}
+
+fn transcription(bench: TranscriptionBench) -> Result<()> {
+    let model = crate::bundled::transcription_model(None)?;
+    let temp = tempfile::tempdir()?;
+    let input = temp.path().join("bench.wav");
+    write_test_signal(&input, bench.minutes)?;
+    let features = Extractor::new(FeatureSpec::kelz2016())?.extract_file(&input, true)?;
+    let frames = bench.frames.min(features.num_frames);
+    let rows = &features.values[..frames * features.num_bins];
+    let threads = rayon::current_num_threads();
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let rate = |pool: Option<&rayon::ThreadPool>| -> Result<f64> {
+        let mut best = f64::INFINITY;
+        for _ in 0..bench.repeat.max(1) + 1 {
+            let start = Instant::now();
+            match pool {
+                Some(pool) => pool.install(|| model.predict(rows, frames))?,
+                None => model.predict(rows, frames)?,
+            };
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        Ok(frames as f64 / best)
+    };
+    let ours = [rate(Some(&single))?, rate(None)?];
+
+    let decoder = super::transcribe::note_decoder(&model, 0.5, 3, 1);
+    let outputs = super::transcribe::Outputs {
+        midi: Some(temp.path().join("bench.mid")),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    super::transcribe::transcribe_file(&model, &decoder, &input, &outputs)?;
+    let end_to_end = start.elapsed().as_secs_f64();
+
+    let peers = if bench.skip_python {
+        None
+    } else {
+        let (frames, repeat) = (frames.to_string(), bench.repeat.to_string());
+        let batch = polyphon_models::DEFAULT_CHUNK_FRAMES.to_string();
+        let threads = threads.to_string();
+        let args = [
+            "--frames",
+            &frames,
+            "--batch",
+            &batch,
+            "--repeat",
+            &repeat,
+            "--threads",
+            "1",
+            &threads,
+        ];
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        Some(run_python_json(
+            &bench.python,
+            "tools/bench_convnet_torch.py",
+            &args,
+        )?)
+    };
+    print_inference_table(&ours, threads, frames, peers.as_ref());
+    println!(
+        "transcribe end to end ({:.1} min file, {threads} threads): {end_to_end:.1} s, {:.1}x realtime",
+        bench.minutes,
+        bench.minutes * 60.0 / end_to_end
+    );
+    Ok(())
+}
+
+fn print_inference_table(
+    ours: &[f64; 2],
+    threads: usize,
+    frames: usize,
+    peers: Option<&serde_json::Value>,
+) {
+    println!(
+        "ConvNet inference, {frames} frames in batches of {}, frames/s (best of runs)",
+        polyphon_models::DEFAULT_CHUNK_FRAMES
+    );
+    println!(
+        "{:<26} {:>12} {:>12} {:>14} {:>14}",
+        "runtime",
+        "1 thread",
+        format!("{threads} threads"),
+        "ours/it 1 thr",
+        format!("ours/it {threads} thr")
+    );
+    println!(
+        "{:<26} {:>12.0} {:>12.0}",
+        "polyphon (burn flex)", ours[0], ours[1]
+    );
+    let Some(peers) = peers else { return };
+    for (key, name) in [("torch", "PyTorch"), ("onnxruntime", "ONNX Runtime")] {
+        let (Some(one), Some(all)) = (
+            peers[format!("{key}_1")].as_f64(),
+            peers[format!("{key}_{threads}")].as_f64(),
+        ) else {
+            continue;
+        };
+        let version = peers[format!("{key}_version")].as_str().unwrap_or("");
+        println!(
+            "{:<26} {:>12.0} {:>12.0} {:>13.2}x {:>13.2}x",
+            format!("{name} {version}"),
+            one,
+            all,
+            ours[0] / one,
+            ours[1] / all
+        );
+    }
 }
 
 /// A deterministic stereo 16-bit test signal: decaying harmonic notes over faint noise.
