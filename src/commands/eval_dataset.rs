@@ -95,7 +95,8 @@ fn spread(entries: &[ManifestEntry], count: usize) -> Vec<&ManifestEntry> {
 
 enum Estimator<'a> {
     Model {
-        model: polyphon_models::TranscriptionModel,
+        // Boxed: the network is large and the other variant a reference.
+        model: Box<polyphon_models::TranscriptionModel>,
         decoder: polyphon_decode::NoteDecoder,
     },
     Folder(&'a Path),
@@ -107,7 +108,10 @@ impl<'a> Estimator<'a> {
             Estimates::Model(choice) => {
                 let model = bundled::transcription_model(*choice)?;
                 let decoder = note_decoder(&model, 0.5, 3, 1);
-                Self::Model { model, decoder }
+                Self::Model {
+                    model: Box::new(model),
+                    decoder,
+                }
             }
             Estimates::Folder(folder) => Self::Folder(folder),
         })
