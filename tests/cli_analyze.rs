@@ -318,3 +318,47 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         "unknown split",
     );
 }
+
+/// The model mode: the bundled model on the bundled example, whose training split is the
+/// example itself, so every combination is shared and the exact share is the model's.
+#[test]
+fn model_mode_runs_the_model_on_a_manifest_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let entry = |split| ManifestEntry {
+        file: "maple_leaf_rag_timgm6mb.wav".into(),
+        split,
+        synthesizer: "TimGM6mb:000:000".into(),
+        labels_csv: "maple_leaf_rag_timgm6mb.csv".into(),
+        labels_midi: String::new(),
+        duration: 30.0,
+        sample_rate: 44_100,
+        source: None,
+        instruments: vec![],
+        families: vec![],
+        stems: vec![],
+    };
+    let manifest = dir.path().join("set.jsonl");
+    // The manifest names files beside it: copy the example in.
+    for name in ["maple_leaf_rag_timgm6mb.wav", "maple_leaf_rag_timgm6mb.csv"] {
+        std::fs::copy(examples.join(name), dir.path().join(name)).unwrap();
+    }
+    write_manifest(&manifest, &[entry(Split::Train), entry(Split::Test)]).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(["analyze", "entanglement", "--eval"])
+        .arg(&manifest)
+        .arg("--train")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["frames"], 3000);
+    assert_eq!(summary["unshared"]["frames"], 0);
+    let exact = summary["shared"]["exact"].as_f64().unwrap();
+    assert!(exact > 0.3 && exact < 1.0, "exact share {exact}");
+}

@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use polyphon_analysis::sources::{add_manifest, add_note_file, is_manifest, parse_split};
+use polyphon_analysis::sources::{
+    add_manifest, add_note_file, entry_frames, is_manifest, parse_split,
+};
 use polyphon_analysis::summary::Tally;
 use polyphon_analysis::{
-    write_report, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
+    write_report, Combination, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
 };
 use polyphon_eval::read_notes;
 
@@ -36,7 +38,9 @@ enum AnalyzeTask {
             --ref piece1.mid --est piece1.est.csv --ref piece2.mid --est piece2.est.csv \\\n      \
             --out analysis/\n  \
             polyphon analyze entanglement --train train1.mid --train train2.csv \\\n      \
-            --ref test.csv --est test.est.mid --out analysis/ --top 20\n\n\
+            --ref test.csv --est test.est.mid --out analysis/ --top 20\n  \
+            polyphon analyze entanglement --model runs/combi/model.json \\\n      \
+            --train data/fluid/fluid-combi.jsonl --eval data/fluid/fluid-combi.jsonl --eval-split test --out combi-isol/\n\n\
             --ref and --est are paired in the order given. A --train ending in .jsonl is a \
             `polyphon synth` manifest: the label CSVs of its --train-split entries define the \
             shared combinations; any other --train is a note list.\n\
@@ -53,11 +57,34 @@ enum AnalyzeTask {
 #[derive(Args)]
 struct EntanglementArgs {
     /// Reference notes of one evaluation piece: CSV or MIDI (repeat, paired with --est)
-    #[arg(long = "ref", value_name = "REF.csv|REF.mid", required = true)]
+    #[arg(
+        long = "ref",
+        value_name = "REF.csv|REF.mid",
+        required_unless_present = "eval"
+    )]
     reference: Vec<PathBuf>,
     /// Estimated notes of the same piece: CSV or MIDI (repeat, in the order of --ref)
-    #[arg(long = "est", value_name = "EST.csv|EST.mid", required = true)]
+    #[arg(
+        long = "est",
+        value_name = "EST.csv|EST.mid",
+        required_unless_present = "eval"
+    )]
     estimate: Vec<PathBuf>,
+    /// Instead of --ref/--est: run --model on every file of --eval-split of this
+    /// `polyphon synth` manifest; a key sounds in a frame when its probability is at least
+    /// --threshold (no note post-processing, as in Kelz & Widmer 2017)
+    #[arg(long, value_name = "MANIFEST.jsonl", conflicts_with_all = ["reference", "estimate"])]
+    eval: Option<PathBuf>,
+    /// With --eval: the split to analyse
+    #[arg(long, default_value = "test")]
+    eval_split: String,
+    /// With --eval: a bundled model name or a sidecar written by `polyphon train`
+    /// [default: the bundled convnet-pieces]
+    #[arg(long, value_name = "NAME|PATH", requires = "eval")]
+    model: Option<String>,
+    /// With --eval: frame probability at which a key counts as sounding
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
     /// Training data: a manifest (.jsonl) or note lists (.csv, .mid; repeat)
     #[arg(long, value_name = "MANIFEST.jsonl|NOTES", required = true)]
     train: Vec<PathBuf>,
@@ -107,6 +134,9 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
         }
     }
     let mut analysis = Entanglement::new(training);
+    if let Some(manifest) = &args.eval {
+        add_model_frames(&mut analysis, args, manifest)?;
+    }
     for (reference, estimate) in args.reference.iter().zip(&args.estimate) {
         let reference_notes = read_notes(reference)?;
         let estimate_notes = read_notes(estimate)?;
@@ -121,6 +151,21 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
             ("train".into(), paths_json(&args.train)),
             ("train_split".into(), split.name().into()),
             ("fps".into(), args.fps.into()),
+            (
+                "eval".into(),
+                args.eval
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, |m| m.display().to_string().into()),
+            ),
+            ("eval_split".into(), args.eval_split.clone().into()),
+            (
+                "model".into(),
+                args.model
+                    .clone()
+                    .unwrap_or_else(|| crate::bundled::DEFAULT_TRANSCRIPTION.into())
+                    .into(),
+            ),
+            ("threshold".into(), f64::from(args.threshold).into()),
         ],
     };
     let written = write_report(&args.out, &report, &options)
@@ -128,6 +173,50 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
     print_summary(&report);
     let names: Vec<String> = written.iter().map(|p| display_name(p)).collect();
     println!("wrote {}: {}", args.out.display(), names.join(", "));
+    Ok(())
+}
+
+/// Runs the model on every file of the evaluation split and adds its thresholded frames.
+fn add_model_frames(
+    analysis: &mut Entanglement,
+    args: &EntanglementArgs,
+    manifest: &Path,
+) -> anyhow::Result<()> {
+    if args.fps != polyphon_analysis::frames::DEFAULT_FPS {
+        bail!("--eval runs the models at 100 frames per second; leave --fps at 100");
+    }
+    let model = crate::bundled::transcription_model(args.model.as_deref())?;
+    let split = parse_split(&args.eval_split)?;
+    let entries: Vec<_> = polyphon_synth::manifest::read_manifest(manifest)?
+        .into_iter()
+        .filter(|entry| entry.split == split)
+        .collect();
+    if entries.is_empty() {
+        bail!(
+            "{}: no files in split '{}'",
+            manifest.display(),
+            args.eval_split
+        );
+    }
+    let root = manifest.parent().unwrap_or(Path::new("."));
+    let (keys, lowest) = (model.num_outputs(), model.architecture().lowest_pitch());
+    let bar = indicatif::ProgressBar::new(entries.len() as u64);
+    for entry in &entries {
+        let probabilities = super::transcribe::predict_file(&model, &root.join(&entry.file))?;
+        let estimate: Vec<Combination> = probabilities
+            .chunks_exact(keys)
+            .map(|row| {
+                let sounding = row.iter().enumerate().filter(|(_, &p)| p >= args.threshold);
+                Combination::from_pitches(sounding.map(|(k, _)| lowest + k as u8))
+            })
+            .collect();
+        let reference = entry_frames(root, entry, args.fps)?;
+        // The front-end's frame count and ceil(duration · fps) can differ by one at the end.
+        let frames = reference.len().min(estimate.len());
+        analysis.add_frames(&reference[..frames], &estimate[..frames])?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
     Ok(())
 }
 

@@ -210,6 +210,26 @@ pub fn transcribe_file(
     Ok(notes)
 }
 
+/// The frame probabilities of one file, row-major `(frames, model outputs)`, computed in
+/// chunks as [`transcribe_file`] does.
+pub fn predict_file(model: &TranscriptionModel, input: &Path) -> Result<Vec<f32>> {
+    let extractor = Extractor::new(FeatureSpec::kelz2016())?;
+    let mut audio = extractor.open(input)?;
+    let mut probabilities = Vec::new();
+    let mut consume = |rows: &[f32]| -> Result<()> {
+        probabilities.extend_from_slice(rows);
+        Ok(())
+    };
+    let mut chunker = Chunker::new(context_frames(model.architecture()));
+    extractor.run(&mut audio, |rows| {
+        chunker
+            .push(rows, model, &mut consume)
+            .map_err(|e| polyphon_features::FeatureError::InvalidParameter(format!("{e:#}")))
+    })?;
+    chunker.finish(model, &mut consume)?;
+    Ok(probabilities)
+}
+
 /// Real neighbouring frames each chunk needs on both sides: the ConvNets' context, or half
 /// an AUNet patch.
 fn context_frames(architecture: Architecture) -> usize {
