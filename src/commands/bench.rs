@@ -282,7 +282,13 @@ fn transcription(bench: TranscriptionBench) -> Result<()> {
     };
     let ours = [rate(Some(&single))?, rate(None)?];
 
-    let decoder = super::transcribe::note_decoder(&model, 0.5, 3, 1);
+    let rule = polyphon_decode::NoteDecoder::default();
+    let decoder = super::transcribe::note_decoder(
+        &model,
+        rule.threshold,
+        rule.min_frames,
+        rule.max_gap_frames,
+    );
     let outputs = super::transcribe::Outputs {
         midi: Some(temp.path().join("bench.mid")),
         ..Default::default()

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use polyphon_decode::NoteDecoder;
 use polyphon_eval::{evaluate_transcription, read_notes, TranscriptionReport};
 
 #[derive(Args)]
@@ -76,6 +77,15 @@ struct TranscriptionArgs {
     /// With --data: also write every file's scores to this CSV
     #[arg(long, value_name = "CSV", requires = "data")]
     per_file: Option<PathBuf>,
+    /// With --model: the note rule of `polyphon transcribe` (probability threshold)
+    #[arg(long, default_value_t = NoteDecoder::default().threshold, requires = "data")]
+    threshold: f32,
+    /// With --model: shortest note kept, in frames
+    #[arg(long, default_value_t = NoteDecoder::default().min_frames, requires = "data")]
+    min_frames: usize,
+    /// With --model: longest gap inside one note, in frames
+    #[arg(long, default_value_t = NoteDecoder::default().max_gap_frames, requires = "data")]
+    max_gap: usize,
     /// Print one JSON object {"frame": {...}, "onset": {...}, "onset_offset": {...}}
     #[arg(long)]
     json: bool,
@@ -100,6 +110,7 @@ fn run_transcription(args: &TranscriptionArgs) -> anyhow::Result<()> {
             files: args.files,
             per_file_csv: args.per_file.as_deref(),
             json: args.json,
+            note_rule: (args.threshold, args.min_frames, args.max_gap),
         });
     }
     let (Some(reference_path), Some(estimate_path)) = (&args.reference, &args.estimate) else {

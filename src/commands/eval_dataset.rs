@@ -27,6 +27,8 @@ pub struct DatasetEval<'a> {
     pub files: usize,
     pub per_file_csv: Option<&'a Path>,
     pub json: bool,
+    /// Threshold, minimum frames and maximum gap of the note rule, for a model.
+    pub note_rule: (f32, usize, usize),
 }
 
 pub fn run(eval: &DatasetEval) -> Result<()> {
@@ -44,7 +46,7 @@ pub fn run(eval: &DatasetEval) -> Result<()> {
     }
     let chosen = spread(&entries, eval.files);
     let root = eval.manifest.parent().unwrap_or(Path::new("."));
-    let mut estimator = Estimator::new(&eval.estimates)?;
+    let mut estimator = Estimator::new(&eval.estimates, eval.note_rule)?;
     let mut reports = Vec::with_capacity(chosen.len());
     for (index, entry) in chosen.iter().enumerate() {
         let reference = read_notes(&root.join(&entry.labels_csv))?;
@@ -103,11 +105,14 @@ enum Estimator<'a> {
 }
 
 impl<'a> Estimator<'a> {
-    fn new(estimates: &Estimates<'a>) -> Result<Self> {
+    fn new(
+        estimates: &Estimates<'a>,
+        (threshold, min_frames, max_gap): (f32, usize, usize),
+    ) -> Result<Self> {
         Ok(match estimates {
             Estimates::Model(choice) => {
                 let model = bundled::transcription_model(*choice)?;
-                let decoder = note_decoder(&model, 0.5, 3, 1);
+                let decoder = note_decoder(&model, threshold, min_frames, max_gap);
                 Self::Model {
                     model: Box::new(model),
                     decoder,

@@ -50,13 +50,13 @@ pub struct TranscribeArgs {
     #[arg(long)]
     pub frames: Option<PathBuf>,
     /// Probability at which a key counts as sounding.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = NoteDecoder::default().threshold)]
     pub threshold: f32,
     /// Shortest note kept, in frames (10 ms each).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = NoteDecoder::default().min_frames)]
     pub min_frames: usize,
     /// Longest silent gap inside one note, in frames.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = NoteDecoder::default().max_gap_frames)]
     pub max_gap: usize,
 }
 

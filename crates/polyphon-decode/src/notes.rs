@@ -24,11 +24,15 @@ pub struct NoteDecoder {
 }
 
 impl Default for NoteDecoder {
+    /// The rule `polyphon transcribe` uses: threshold 0.5, gaps of up to 8 frames filled,
+    /// notes shorter than 10 frames (100 ms) dropped. Chosen on 6 validation files
+    /// (sf_GMbank) of the pieces set for the bundled ConvNet: against 3 / 1 it raised onset
+    /// F1 from 0.685 to 0.759 and frame F1 from 0.840 to 0.848 (README).
     fn default() -> Self {
         Self {
             threshold: 0.5,
-            min_frames: 3,
-            max_gap_frames: 1,
+            min_frames: 10,
+            max_gap_frames: 8,
             fps: 100.0,
             lowest_pitch: 21,
         }
@@ -200,6 +204,8 @@ mod tests {
     fn decoder() -> NoteDecoder {
         NoteDecoder {
             lowest_pitch: 60,
+            min_frames: 3,
+            max_gap_frames: 1,
             ..Default::default()
         }
     }
