@@ -187,17 +187,7 @@ fn add_model_frames(
     }
     let model = crate::bundled::transcription_model(args.model.as_deref())?;
     let split = parse_split(&args.eval_split)?;
-    let entries: Vec<_> = polyphon_synth::manifest::read_manifest(manifest)?
-        .into_iter()
-        .filter(|entry| entry.split == split)
-        .collect();
-    if entries.is_empty() {
-        bail!(
-            "{}: no files in split '{}'",
-            manifest.display(),
-            args.eval_split
-        );
-    }
+    let entries = polyphon_synth::manifest::read_split(manifest, split)?;
     let root = manifest.parent().unwrap_or(Path::new("."));
     let (keys, lowest) = (model.num_outputs(), model.architecture().lowest_pitch());
     let bar = indicatif::ProgressBar::new(entries.len() as u64);

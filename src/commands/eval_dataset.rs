@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use polyphon_eval::{evaluate_transcription, read_notes, Note, TranscriptionReport};
-use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
+use polyphon_synth::manifest::{read_split, ManifestEntry, Split};
 
 use super::transcribe::{note_decoder, transcribe_file, Outputs};
 use crate::bundled;
@@ -33,17 +33,7 @@ pub struct DatasetEval<'a> {
 
 pub fn run(eval: &DatasetEval) -> Result<()> {
     let split: Split = eval.split.parse().map_err(anyhow::Error::msg)?;
-    let entries: Vec<ManifestEntry> = read_manifest(eval.manifest)?
-        .into_iter()
-        .filter(|entry| entry.split == split)
-        .collect();
-    if entries.is_empty() {
-        bail!(
-            "{}: no files in split '{}'",
-            eval.manifest.display(),
-            eval.split
-        );
-    }
+    let entries = read_split(eval.manifest, split)?;
     let chosen = spread(&entries, eval.files);
     let root = eval.manifest.parent().unwrap_or(Path::new("."));
     let mut estimator = Estimator::new(&eval.estimates, eval.note_rule)?;

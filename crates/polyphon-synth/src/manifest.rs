@@ -103,6 +103,23 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestEntry>> {
         .collect()
 }
 
+/// The entries of one split of a manifest, in manifest order. A split without entries is an
+/// error: a mistyped or missing split should not pass as an empty data set.
+pub fn read_split(path: &Path, split: Split) -> Result<Vec<ManifestEntry>> {
+    let entries: Vec<_> = read_manifest(path)?
+        .into_iter()
+        .filter(|entry| entry.split == split)
+        .collect();
+    if entries.is_empty() {
+        return Err(SynthError::Invalid(format!(
+            "{}: no files in split '{}'",
+            path.display(),
+            split.name()
+        )));
+    }
+    Ok(entries)
+}
+
 /// The split rule of the piece sets: synthesizers are never mixed across splits. With `n`
 /// synthesizers in their given order, the last is the test set, the one before it the
 /// validation set and the first `n - 2` the training set.
