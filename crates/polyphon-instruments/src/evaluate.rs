@@ -1,0 +1,118 @@
+//! A model scored on a data set, and the files `polyphon eval instruments` writes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polyphon_audio::AtomicFile;
+use serde::Serialize;
+
+use crate::dataset::{Dataset, Task};
+use crate::gbdt::GbdtModel;
+use crate::metrics::{accuracy, confusion_matrix, multi_label_report, MultiLabelReport};
+use crate::{InstrumentError, Result};
+
+/// Scores of one model on one split.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "task", rename_all = "lowercase")]
+pub enum Evaluation {
+    Single {
+        classes: Vec<String>,
+        files: usize,
+        accuracy: f64,
+        /// Rows: true class, columns: predicted class.
+        confusion: Vec<Vec<u64>>,
+    },
+    Multi {
+        classes: Vec<String>,
+        files: usize,
+        threshold: f64,
+        #[serde(flatten)]
+        report: MultiLabelReport,
+    },
+}
+
+/// Scores `model` on `data`: the most probable class for single-label models, every class at
+/// or above `threshold` for multi-label ones.
+pub fn evaluate(model: &GbdtModel, data: &Dataset, threshold: f64) -> Result<Evaluation> {
+    if model.task != data.task {
+        return Err(InstrumentError::Invalid(format!(
+            "the model is {}-label, the data was loaded for the {}-label task",
+            model.task.name(),
+            data.task.name()
+        )));
+    }
+    let k = model.classes.len();
+    let proba = model.predict_proba(&data.features)?;
+    let classes = model.classes.clone();
+    Ok(match model.task {
+        Task::Single => {
+            let predicted: Vec<usize> = proba.chunks(k).map(argmax).collect();
+            let truth = data.class_indices();
+            Evaluation::Single {
+                classes,
+                files: data.len(),
+                accuracy: accuracy(&truth, &predicted),
+                confusion: confusion_matrix(&truth, &predicted, k),
+            }
+        }
+        Task::Multi => {
+            let predicted: Vec<bool> = proba.iter().map(|&p| p >= threshold).collect();
+            Evaluation::Multi {
+                classes,
+                files: data.len(),
+                threshold,
+                report: multi_label_report(&data.target_bools(), &predicted, &proba, k),
+            }
+        }
+    })
+}
+
+/// Index of the largest value (the first among equals).
+pub fn argmax(values: &[f64]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
+        .0
+}
+
+/// The confusion matrix as CSV: a header of predicted classes, one row per true class.
+pub fn confusion_csv(classes: &[String], matrix: &[Vec<u64>]) -> String {
+    let mut text = format!("true\\predicted,{}\n", classes.join(","));
+    for (class, row) in classes.iter().zip(matrix) {
+        let counts: Vec<String> = row.iter().map(u64::to_string).collect();
+        text.push_str(&format!("{class},{}\n", counts.join(",")));
+    }
+    text
+}
+
+/// Writes `text` to `path` atomically.
+pub fn write_text(path: &Path, text: &str) -> Result<PathBuf> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(text.as_bytes())
+        .map_err(InstrumentError::io(path))?;
+    Ok(file.commit()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_csv_has_a_header_and_a_row_per_class() {
+        let classes = vec!["bass".to_string(), "flute".to_string()];
+        let csv = confusion_csv(&classes, &[vec![3, 1], vec![0, 4]]);
+        assert_eq!(csv, "true\\predicted,bass,flute\nbass,3,1\nflute,0,4\n");
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_equals() {
+        assert_eq!(argmax(&[0.2, 0.5, 0.5]), 1);
+    }
+}

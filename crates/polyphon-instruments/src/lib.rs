@@ -1,0 +1,24 @@
+//! Instrument recognition for polyphon: which instrument families sound in a clip.
+//!
+//! * [`dataset`]: a `polyphon synth` manifest split to pooled log-mel vectors and labels,
+//!   for the single-label (4 families) and multi-label (6 families) tasks.
+//! * [`gbdt`]: gradient-boosted trees (perpetual), one booster per class, early stopping on
+//!   the validation split, saved as JSON.
+//! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
+//!   Hamming accuracy and average precision, equal to scikit-learn's.
+//! * [`evaluate`], [`plot`]: a model scored on a split, the CSV and PNG reports.
+
+pub mod dataset;
+mod error;
+pub mod evaluate;
+pub mod gbdt;
+pub mod metrics;
+pub mod plot;
+
+pub use dataset::{features_of_files, load_split, Dataset, PooledMel, Task};
+pub use error::InstrumentError;
+pub use evaluate::{evaluate, Evaluation};
+pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, InstrumentError>;
