@@ -12,6 +12,10 @@ pub struct Batch {
     pub target_rows: usize,
     /// Examples in the batch: frames for a [`FrameBatcher`], patches for a [`PatchBatcher`].
     pub size: usize,
+    /// For mixed examples ([`crate::MixingBatcher`] with `with_parts`): per part slot, every
+    /// example's input with that part alone (silence where an example has fewer parts),
+    /// shaped like `inputs`. Empty otherwise.
+    pub parts: Vec<Vec<f32>>,
 }
 
 /// What a training loop needs of a batch source: seeded epochs of shuffled batches.
@@ -26,7 +30,7 @@ pub trait Batches {
 
 /// Examples `(piece, frame)` in a seeded order that is reshuffled every epoch, so a run (and
 /// a resumed run) sees the same order.
-struct ShuffledOrder {
+pub(crate) struct ShuffledOrder {
     order: Vec<(u32, u32)>,
     position: usize,
     batch_size: usize,
@@ -34,7 +38,7 @@ struct ShuffledOrder {
 }
 
 impl ShuffledOrder {
-    fn new(order: Vec<(u32, u32)>, batch_size: usize, seed: u64) -> Self {
+    pub(crate) fn new(order: Vec<(u32, u32)>, batch_size: usize, seed: u64) -> Self {
         let mut shuffled = Self {
             order,
             position: 0,
@@ -45,17 +49,17 @@ impl ShuffledOrder {
         shuffled
     }
 
-    fn start_epoch(&mut self, epoch: u64) {
+    pub(crate) fn start_epoch(&mut self, epoch: u64) {
         self.order.sort_unstable();
         SeededRng::new(self.seed, &format!("epoch-{epoch}")).shuffle(&mut self.order);
         self.position = 0;
     }
 
-    fn batches_per_epoch(&self) -> usize {
+    pub(crate) fn batches_per_epoch(&self) -> usize {
         self.order.len().div_ceil(self.batch_size)
     }
 
-    fn next_picks(&mut self) -> Option<&[(u32, u32)]> {
+    pub(crate) fn next_picks(&mut self) -> Option<&[(u32, u32)]> {
         if self.position >= self.order.len() {
             return None;
         }
@@ -127,6 +131,7 @@ fn assemble_frames(set: &TranscriptionSet, picks: &[(u32, u32)], context: usize)
         targets,
         target_rows: picks.len(),
         size: picks.len(),
+        parts: Vec::new(),
     }
 }
 
@@ -212,6 +217,7 @@ impl Batches for PatchBatcher {
             targets,
             target_rows: picks.len() * frames,
             size: picks.len(),
+            parts: Vec::new(),
         })
     }
 }

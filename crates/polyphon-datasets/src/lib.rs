@@ -7,13 +7,21 @@
 //!   [`polyphon_synth::notes::frame_labels`], the one label rule.
 //! * [`FrameBatcher`] draws shuffled batches of frames with context windows, and
 //!   [`PatchBatcher`] of fixed-size patches, both seeded ([`Batches`]).
+//! * [`MixingBatcher`] sums the audio of randomly drawn files of a split into new mixtures
+//!   on the fly, labels being the union of their notes (a disentangling scheme).
+//! * [`SeparationSet`] holds the magnitude spectrograms of mixtures and their stems, and
+//!   [`SeparationBatcher`] cuts them into shuffled patches.
 
 mod batches;
 mod cache;
+mod mixing;
+mod separation;
 mod transcription;
 
 pub use batches::{Batch, Batches, FrameBatcher, PatchBatcher};
 pub use cache::{CachedFeatures, FeatureCache};
+pub use mixing::{MixingBatcher, MixingOptions};
+pub use separation::{SeparationBatch, SeparationBatcher, SeparationPiece, SeparationSet};
 pub use transcription::{Piece, TranscriptionSet, PIANO_KEYS, PIANO_LOWEST};
 
 /// Errors while assembling a data set.

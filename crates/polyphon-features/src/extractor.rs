@@ -165,6 +165,30 @@ impl Extractor {
         })
     }
 
+    /// Rows `frames` of an in-memory signal of which `segment` holds the samples from
+    /// `segment_start` on (samples outside it read as zeros, as past a file's edges), for a
+    /// signal `signal_len` samples long.
+    ///
+    /// This lets a data loader compute a few frames of audio it mixes itself without building
+    /// the whole signal. Only pointwise scalings are supported: a global dB scaling needs the
+    /// whole file, so it is refused.
+    pub fn rows_of(
+        &self,
+        frames: std::ops::Range<usize>,
+        segment: &[f32],
+        segment_start: i64,
+        signal_len: u64,
+    ) -> Result<Vec<f32>> {
+        if self.spec.scaling.global_adjustment(0.0).is_some() {
+            return Err(crate::FeatureError::InvalidParameter(
+                "a dB scaling relative to the file needs the whole file".into(),
+            ));
+        }
+        let mut rows = Vec::new();
+        self.compute_rows(frames, segment, segment_start, signal_len, &mut rows);
+        Ok(rows)
+    }
+
     fn compute_rows(
         &self,
         frames: std::ops::Range<usize>,
@@ -282,5 +306,34 @@ mod tests {
             &mut direct,
         );
         assert_eq!(streamed.values, direct);
+
+        // A few frames from a segment equal the same rows of the whole file.
+        let frames = 600..605;
+        let start = spec.grid.frame_start(frames.start);
+        let end = spec.grid.frame_end(frames.end - 1);
+        let segment = &signal[start as usize..end as usize];
+        let rows = extractor
+            .rows_of(frames.clone(), segment, start, signal.len() as u64)
+            .unwrap();
+        let bins = streamed.num_bins;
+        assert_eq!(
+            rows,
+            streamed.values[frames.start * bins..frames.end * bins]
+        );
+    }
+
+    #[test]
+    fn rows_of_refuses_file_relative_db_scaling() {
+        let spec = FeatureSpec::librosa_mel(
+            22_050,
+            2048,
+            512,
+            crate::SpectrumKind::Power,
+            crate::MelFilterbankParams::default(),
+            Some(crate::DbParams::default()),
+        )
+        .unwrap();
+        let extractor = Extractor::new(spec).unwrap();
+        assert!(extractor.rows_of(0..1, &[0.0; 4096], 0, 4096).is_err());
     }
 }

@@ -76,6 +76,21 @@ impl FeatureSpec {
             .expect("valid constants")
     }
 
+    /// librosa's `abs(stft(y, n_fft, hop_length))` (periodic Hann, centred frames, zero
+    /// padding), Nyquist bin included: the separation models' input and targets.
+    pub fn librosa_stft(sample_rate: u32, n_fft: usize, hop: usize) -> Result<Self> {
+        Ok(Self {
+            sample_rate,
+            downmix: Downmix::Mean,
+            grid: FrameGrid::new(n_fft, hop as f64, FrameCount::Librosa)?,
+            window: Window::HannPeriodic,
+            spectrum: SpectrumKind::Magnitude,
+            include_nyquist: true,
+            filterbank: FilterbankSpec::None,
+            scaling: Scaling::Linear,
+        })
+    }
+
     /// librosa's `melspectrogram(y, sr, n_fft, hop_length, power=2 or 1)`, optionally in dB.
     pub fn librosa_mel(
         sample_rate: u32,

@@ -15,6 +15,8 @@
 //! networks have no backend type parameter. The default is burn's `flex` CPU backend; the
 //! crate feature `cuda` makes [`default_device`] CUDA device 0. Training uses the same types on
 //! an autodiff device ([`training_device`]); `Module::valid()` gives the inference copy.
+//!
+//! [`separation`] holds the source-separation networks (spectrogram U-Net, U-Net + BiLSTM).
 
 mod arch;
 mod device;
@@ -23,6 +25,7 @@ pub mod inference;
 pub mod model;
 mod params;
 pub mod patches;
+pub mod separation;
 pub mod store;
 pub mod training;
 
@@ -33,7 +36,7 @@ pub use inference::{TranscriptionModel, DEFAULT_CHUNK_FRAMES};
 pub use model::{AuNet, ConvNet, Network, SmallConvNet, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES};
 pub use params::{lasagne_param_count, trainable_param_count, trainable_tensor_count};
 pub use store::{ModelDescription, Precision};
-pub use training::{adam, bce_loss, step};
+pub use training::{adam, bce_loss, step, union_consistency_loss};
 
 /// burn itself, so that users build tensors and devices with the same version.
 pub use burn;

@@ -33,7 +33,7 @@ pub enum Precision {
 }
 
 impl Precision {
-    fn dtype(self) -> DType {
+    pub(crate) fn dtype(self) -> DType {
         match self {
             Self::F16 => DType::F16,
             Self::F32 => DType::F32,

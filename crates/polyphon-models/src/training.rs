@@ -13,7 +13,7 @@
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::log_sigmoid;
+use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::Tensor;
 
 /// Mean binary cross-entropy of sigmoid outputs, computed from the logits in the stable form
@@ -27,6 +27,24 @@ pub fn bce_loss<const D: usize>(logits: Tensor<D>, targets: Tensor<D>) -> Tensor
     );
     let negative = targets.neg().add_scalar(1.0);
     (negative * logits.clone() - log_sigmoid(logits)).mean()
+}
+
+/// A penalty that asks a network to respond to a mixture as to its parts together: the mean
+/// squared difference between `σ(mix_logits)` and the probabilistic union `1 − Π(1 − σ(part))`
+/// of its responses to each part alone (all shaped `(examples, keys)`).
+///
+/// A network that has disentangled the notes answers a mixture with the union of what it
+/// hears in each part; one that has memorised combinations need not. Gradients flow into both
+/// sides, so the parts' responses are also pulled towards consistency.
+pub fn union_consistency_loss(mix_logits: Tensor<2>, part_logits: Vec<Tensor<2>>) -> Tensor<1> {
+    let mix = sigmoid(mix_logits);
+    let silent = part_logits
+        .into_iter()
+        .map(|logits| sigmoid(logits).neg().add_scalar(1.0))
+        .reduce(|a, b| a * b)
+        .expect("a mixture has at least one part");
+    let union = silent.neg().add_scalar(1.0);
+    (mix - union).powf_scalar(2.0).mean()
 }
 
 /// Adam with Lasagne's defaults (β₁ 0.9, β₂ 0.999, ε 1e-8); the learning rate is given to
@@ -60,6 +78,25 @@ mod tests {
 
     fn loss_value(loss: &Tensor<1>) -> f32 {
         loss.clone().into_scalar::<f32>()
+    }
+
+    #[test]
+    fn union_consistency_is_zero_for_a_consistent_response_and_squared_otherwise() {
+        let device = Device::flex();
+        let logit = |p: f32| (p / (1.0 - p)).ln();
+        let tensor = |values: [f32; 2]| Tensor::<1>::from_floats(values, &device).reshape([1, 2]);
+        // Parts 0.5 and 0.2 on key 0, 0.1 and 0.1 on key 1: unions 0.6 and 0.19.
+        let parts = || {
+            vec![
+                tensor([logit(0.5), logit(0.1)]),
+                tensor([logit(0.2), logit(0.1)]),
+            ]
+        };
+        let consistent = union_consistency_loss(tensor([logit(0.6), logit(0.19)]), parts());
+        assert!(loss_value(&consistent).abs() < 1e-6);
+        let off = union_consistency_loss(tensor([logit(0.9), logit(0.19)]), parts());
+        let expected = (0.9f32 - 0.6).powi(2) / 2.0;
+        assert!((loss_value(&off) - expected).abs() < 1e-5, "{}", loss_value(&off));
     }
 
     #[test]

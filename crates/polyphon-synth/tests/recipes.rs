@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::{read_mono, Downmix};
-use polyphon_synth::manifest::{read_manifest, Split};
+use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
 use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
@@ -85,7 +85,9 @@ fn rendered_onsets_match_the_labels() {
 fn fluid_splits_intervals_and_notes_both_ways() {
     let Some(sf) = soundfont() else { return };
     let dir = tempfile::tempdir().unwrap();
-    run_fluid(&tiny_fluid(sf, dir.path(), 0)).unwrap();
+    let mut options = tiny_fluid(sf, dir.path(), 0);
+    options.velocities = vec![70, 100];
+    run_fluid(&options).unwrap();
     let combi = read_manifest(&dir.path().join("fluid-combi.jsonl")).unwrap();
     let isol = read_manifest(&dir.path().join("fluid-isol.jsonl")).unwrap();
     for entry in &combi {
@@ -96,7 +98,25 @@ fn fluid_splits_intervals_and_notes_both_ways() {
         let interval = entry.file.contains("interval_");
         assert_eq!(interval, entry.split == Split::Test, "{}", entry.file);
     }
-    assert!(combi.iter().any(|e| e.split == Split::Valid));
+    // Validation holds out one whole variant (here one of the two velocities): every
+    // training combination is validated, on a rendering it was not trained on.
+    for manifest in [&combi, &isol] {
+        let pitches = |e: &&ManifestEntry| {
+            e.file.split("_v").next().unwrap().to_string()
+        };
+        let variant = |e: &&ManifestEntry| {
+            e.file.split("_v").nth(1).unwrap().to_string()
+        };
+        let of = |split: Split| manifest.iter().filter(move |e| e.split == split);
+        let mut train: Vec<String> = of(Split::Train).map(|e| pitches(&e)).collect();
+        let mut valid: Vec<String> = of(Split::Valid).map(|e| pitches(&e)).collect();
+        train.sort();
+        valid.sort();
+        assert_eq!(train, valid);
+        let valid_variants: std::collections::BTreeSet<String> =
+            of(Split::Valid).map(|e| variant(&e)).collect();
+        assert_eq!(valid_variants.len(), 1, "{valid_variants:?}");
+    }
 }
 
 #[test]

@@ -34,6 +34,20 @@ pub struct TranscriptionTrainConfig {
     /// Validate on the first this-many frames of each validation file, so that validating a
     /// large set does not take longer than the epoch; `0` means every frame.
     pub valid_frames_per_file: usize,
+    /// On-the-fly mixing (ConvNets only): each training example sums the audio of 1 to this
+    /// many training files at random gains and delays, labelled with the union of their notes;
+    /// `0` trains on the files' own frames. An epoch is then `max_batches_per_epoch` steps (or
+    /// as many as the files have frames, when that is 0).
+    pub mix_max_parts: usize,
+    /// Range of each mixed part's gain, in dB.
+    pub mix_gain_db: [f32; 2],
+    /// Largest delay of a mixed part, in seconds.
+    pub mix_max_delay: f64,
+    /// MIDI pitch pairs `[low, high]` never mixed together (held-out combinations).
+    pub mix_excluded_pairs: Vec<[u8; 2]>,
+    /// Weight of the union-consistency penalty (needs mixing): the response to a mixture should
+    /// equal the union of the responses to its parts alone; `0` turns it off.
+    pub consistency_weight: f64,
 }
 
 impl Default for TranscriptionTrainConfig {
@@ -50,6 +64,11 @@ impl Default for TranscriptionTrainConfig {
             max_batches_per_epoch: 0,
             threshold: 0.5,
             valid_frames_per_file: 0,
+            mix_max_parts: 0,
+            mix_gain_db: [-6.0, 0.0],
+            mix_max_delay: 0.0,
+            mix_excluded_pairs: Vec::new(),
+            consistency_weight: 0.0,
         }
     }
 }

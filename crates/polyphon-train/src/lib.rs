@@ -4,13 +4,22 @@
 //! on a `polyphon synth` manifest: seeded shuffles, Adam, validation frame F1 after every
 //! epoch, the best model kept, early stopping, and a checkpoint (weights, optimiser state,
 //! progress) after every epoch so that `resume` continues where a killed run stopped.
+//!
+//! [`train_separation`] trains a separation U-Net the same way on `polyphon synth mixtures`,
+//! keeping the model with the lowest validation loss.
 
 mod config;
 mod metrics;
+mod run;
+mod separation;
 mod transcription;
 
 pub use config::TranscriptionTrainConfig;
 pub use metrics::FrameScores;
+pub use separation::{
+    train_separation, SeparationEpochLog, SeparationOutcome, SeparationProgress,
+    SeparationTrainConfig,
+};
 pub use transcription::{train_transcription, EpochLog, Progress, TrainOutcome};
 
 /// Errors of a training run.

@@ -29,10 +29,21 @@ impl Counts {
     }
 
     pub fn scores(&self) -> FrameScores {
+        FrameScores::from_counts(
+            self.true_positives,
+            self.false_positives,
+            self.false_negatives,
+        )
+    }
+}
+
+impl FrameScores {
+    /// Precision, recall and F1 of key-frame counts (0 where a denominator is 0).
+    pub fn from_counts(true_positives: u64, false_positives: u64, false_negatives: u64) -> Self {
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let tp = self.true_positives;
-        let precision = ratio(tp, tp + self.false_positives);
-        let recall = ratio(tp, tp + self.false_negatives);
+        let tp = true_positives;
+        let precision = ratio(tp, tp + false_positives);
+        let recall = ratio(tp, tp + false_negatives);
         let f1 = if precision + recall == 0.0 {
             0.0
         } else {

@@ -1,9 +1,9 @@
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polyphon_datasets::{
-    Batch, Batches, FeatureCache, FrameBatcher, PatchBatcher, TranscriptionSet,
+    Batch, Batches, FeatureCache, FrameBatcher, MixingBatcher, MixingOptions, PatchBatcher,
+    TranscriptionSet,
 };
 use polyphon_features::FeatureSpec;
 use polyphon_models::burn::module::Module;
@@ -11,7 +11,7 @@ use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::{
-    adam, bce_loss, step, training_device, Architecture, Network, Precision, TranscriptionModel,
+    adam, bce_loss, step, training_device, union_consistency_loss, Architecture, Network, Precision, TranscriptionModel,
     CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
 };
 use polyphon_plot::{line_chart, Series};
@@ -19,6 +19,7 @@ use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::Counts;
+use crate::run::{prepare_run, write_atomically, write_json};
 use crate::{FrameScores, Result, TrainError, TranscriptionTrainConfig};
 
 /// One line of the training log.
@@ -105,7 +106,15 @@ pub fn train_transcription(
 ) -> Result<TrainOutcome> {
     let architecture: Architecture = config.architecture.parse()?;
     let files = RunFiles::new(out);
-    let mut state = prepare_run(config, &files, out, resume)?;
+    // The epoch limit may grow on resume; everything else must stay as it was.
+    let same = |saved: &TranscriptionTrainConfig, now: &TranscriptionTrainConfig| {
+        TranscriptionTrainConfig {
+            epochs: now.epochs,
+            ..saved.clone()
+        } == *now
+    };
+    let mut state: RunState =
+        prepare_run(config, &files.config, &files.state, out, resume, same)?;
 
     let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
     let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
@@ -123,7 +132,7 @@ pub fn train_transcription(
     } else {
         (Network::new(architecture, &device), adam())
     };
-    let mut batcher = batcher(architecture, &train, config);
+    let mut batcher = batcher(architecture, &train, config, manifest)?;
 
     for epoch in state.completed_epochs..config.epochs {
         if state.epochs_without_improvement >= config.patience {
@@ -162,13 +171,22 @@ pub fn train_transcription(
     })
 }
 
-/// Frames with context for the ConvNets; for the AUNet, patches every half patch.
+/// Frames with context for the ConvNets (fresh mixtures of the training files with
+/// `mix_max_parts`); for the AUNet, patches every half patch.
 fn batcher(
     architecture: Architecture,
     train: &TranscriptionSet,
     config: &TranscriptionTrainConfig,
-) -> Box<dyn Batches> {
-    match architecture {
+    manifest: &Path,
+) -> Result<Box<dyn Batches>> {
+    let invalid = |message: &str| Err(TrainError::Invalid(message.into()));
+    if config.consistency_weight > 0.0 && config.mix_max_parts == 0 {
+        return invalid("the consistency penalty needs mixtures: set mix_max_parts");
+    }
+    Ok(match architecture {
+        Architecture::AuNet if config.mix_max_parts > 0 => {
+            return invalid("on-the-fly mixing serves the frame models, not the AUNet")
+        }
         Architecture::AuNet => Box::new(PatchBatcher::new(
             train,
             config.batch_size,
@@ -177,13 +195,42 @@ fn batcher(
             PATCH_FRAMES / 2,
             config.seed,
         )),
+        _ if config.mix_max_parts > 0 => {
+            let batches = match config.max_batches_per_epoch {
+                0 => train.frames().div_ceil(config.batch_size.max(1)),
+                cap => cap,
+            };
+            let options = MixingOptions {
+                max_parts: config.mix_max_parts,
+                gain_db: (config.mix_gain_db[0], config.mix_gain_db[1]),
+                max_delay: config.mix_max_delay,
+                batch_size: config.batch_size,
+                batches_per_epoch: batches,
+                with_parts: config.consistency_weight > 0.0,
+                excluded_pairs: config
+                    .mix_excluded_pairs
+                    .iter()
+                    .map(|&[a, b]| (a.min(b), a.max(b)))
+                    .collect(),
+                seed: config.seed,
+            };
+            let keys = (architecture.lowest_pitch(), architecture.num_outputs());
+            Box::new(MixingBatcher::load(
+                manifest,
+                Split::Train,
+                FeatureSpec::kelz2016(),
+                keys,
+                CONTEXT_FRAMES / 2,
+                options,
+            )?)
+        }
         Architecture::ConvNet | Architecture::SmallConvNet => Box::new(FrameBatcher::new(
             train,
             config.batch_size,
             CONTEXT_FRAMES / 2,
             config.seed,
         )),
-    }
+    })
 }
 
 /// One Adam step on one batch; returns the updated network and the batch's loss.
@@ -195,20 +242,25 @@ fn train_step(
     config: &TranscriptionTrainConfig,
     device: &Device,
 ) -> (Network, f32) {
-    let inputs = Tensor::<4>::from_data(
-        TensorData::new(batch.inputs.clone(), batch.input_shape),
-        device,
-    );
+    let forward = |inputs: &[f32]| {
+        let inputs = Tensor::<4>::from_data(TensorData::new(inputs.to_vec(), batch.input_shape), device);
+        match &network {
+            Network::ConvNet(net) => net.forward(inputs),
+            Network::SmallConvNet(net) => net.forward(inputs),
+            Network::AuNet(net) => net.forward(inputs).reshape([batch.target_rows, keys]),
+        }
+    };
     let targets = Tensor::<2>::from_data(
         TensorData::new(batch.targets.clone(), [batch.target_rows, keys]),
         device,
     );
-    let logits = match &network {
-        Network::ConvNet(net) => net.forward(inputs),
-        Network::SmallConvNet(net) => net.forward(inputs),
-        Network::AuNet(net) => net.forward(inputs).reshape([batch.target_rows, keys]),
-    };
-    let loss = bce_loss(logits, targets);
+    let logits = forward(&batch.inputs);
+    let mut loss = bce_loss(logits.clone(), targets);
+    if config.consistency_weight > 0.0 && !batch.parts.is_empty() {
+        let parts = batch.parts.iter().map(|part| forward(part)).collect();
+        let penalty = union_consistency_loss(logits, parts);
+        loss = loss + penalty.mul_scalar(config.consistency_weight);
+    }
     let value = loss.clone().into_scalar::<f32>();
     (step(optimizer, network, loss, config.learning_rate), value)
 }
@@ -236,44 +288,6 @@ fn validate(
         );
     }
     Ok(counts.scores())
-}
-
-/// Reads or starts the run's state; refuses to mix runs of different configurations.
-fn prepare_run(
-    config: &TranscriptionTrainConfig,
-    files: &RunFiles,
-    out: &Path,
-    resume: bool,
-) -> Result<RunState> {
-    let file_error = |path: &Path, detail: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail,
-    };
-    fs::create_dir_all(out).map_err(|e| file_error(out, e.to_string()))?;
-    if resume && files.state.exists() {
-        // The epoch limit may grow on resume; everything else must stay as it was.
-        let saved: TranscriptionTrainConfig = read_json(&files.config)?;
-        let same = TranscriptionTrainConfig {
-            epochs: config.epochs,
-            ..saved
-        } == *config;
-        if !same {
-            return Err(file_error(
-                &files.config,
-                "was written by a run with another configuration; resume with the same one".into(),
-            ));
-        }
-        write_json(&files.config, config)?;
-        return read_json(&files.state);
-    }
-    if files.state.exists() {
-        return Err(file_error(
-            out,
-            "holds a previous run; pass --resume to continue it or choose another folder".into(),
-        ));
-    }
-    write_json(&files.config, config)?;
-    Ok(RunState::default())
 }
 
 fn load_checkpoint(
@@ -381,26 +395,3 @@ fn write_log_csv(path: &Path, log: &[EpochLog]) -> Result<()> {
     write_atomically(path, text.as_bytes())
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).expect("plain data serialises");
-    write_atomically(path, (text + "\n").as_bytes())
-}
-
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let error = |detail: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let text = fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| error(e.to_string()))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temp = path.with_extension("partial");
-    fs::write(&temp, bytes)
-        .and_then(|_| fs::rename(&temp, path))
-        .map_err(|e| TrainError::File {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })
-}

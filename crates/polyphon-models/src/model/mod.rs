@@ -2,7 +2,7 @@
 
 mod aunet;
 mod convnet;
-mod layers;
+pub(crate) mod layers;
 mod network;
 mod small_convnet;
 

@@ -11,11 +11,17 @@
 //! | max-pool 1×2 → dropout 0.25      | 8 × 1 × 55                            |
 //! | conv 1×3, 8, valid → BN → ReLU   | 8 × 1 × 53                            |
 //! | max-pool 1×2                     | 8 × 1 × 26 (flattened: 208)           |
-//! | dense 16 → BN → ReLU → dropout 0.5 | 16                                  |
+//! | dense 16 → BN → ReLU             | 16                                    |
 //! | dense 23 → sigmoid               | 23                                    |
 //!
 //! Parameters, counted as Lasagne does: convolutions 72 + 576 + 576 + 192, dense 208·16,
 //! output 16·23 + 23, batch norm (4·8 + 16)·4 = 5,327.
+//!
+//! One deviation from the paper: no dropout after the 16-unit layer. With the paper's 0.5 there,
+//! each step sees 8 random units for 23 outputs, and the network hedges: on FLUID-COMBI (held-out
+//! renderings of the training intervals, Adam 0.01, 128 frames per step) validation frame F1 was
+//! 0.10 after 300 steps and 0.06 after 900, against 0.88 after 300 steps without it. The paper
+//! trained far longer than a 2-core CPU allows; the parameter count is unchanged.
 
 use burn::module::Module;
 use burn::nn::pool::MaxPool2d;
@@ -36,7 +42,6 @@ pub struct SmallConvNet {
     conv_dropout: Dropout,
     hidden: Linear,
     hidden_bn: BatchNorm,
-    hidden_dropout: Dropout,
     output: Linear,
 }
 
@@ -54,7 +59,6 @@ impl SmallConvNet {
             conv_dropout: dropout(0.25),
             hidden: dense(Self::FLAT, 16, false, true, device),
             hidden_bn: batch_norm(16, device),
-            hidden_dropout: dropout(0.5),
             output: dense(16, Self::OUTPUTS, true, false, device),
         }
     }
@@ -70,6 +74,6 @@ impl SmallConvNet {
         let [batch, ..] = x.dims();
         let x = x.reshape([batch, Self::FLAT]);
         let x = relu(self.hidden_bn.forward(self.hidden.forward(x)));
-        self.output.forward(self.hidden_dropout.forward(x))
+        self.output.forward(x)
     }
 }

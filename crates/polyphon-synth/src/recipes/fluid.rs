@@ -214,36 +214,34 @@ fn render_event(
 
 /// The manifest entries of one of the two data sets, with the examples they describe.
 ///
-/// The train/valid split is drawn per event group (pitches), so the velocity and duration
-/// variants of one interval never straddle train and valid.
+/// Validation holds out whole rendering *variants* (velocity, duration), the same ones for
+/// every training event: it then measures every training combination on renderings the
+/// model has not heard. Holding out whole pitch groups instead would leave FLUID-ISOL's
+/// validation notes with output units never trained on them.
 fn dataset_entries(
     done: &[(FluidEvent, Example)],
     train_on_intervals: bool,
     options: &FluidOptions,
     synthesizer: &str,
 ) -> Vec<(ManifestEntry, Example)> {
-    let mut groups: Vec<Vec<u8>> = done
-        .iter()
-        .filter(|(e, _)| e.is_interval() == train_on_intervals)
-        .map(|(e, _)| e.pitches.clone())
-        .collect();
-    groups.sort();
-    groups.dedup();
+    let mut variants: Vec<(u8, u64)> = done.iter().map(|(e, _)| variant_key(e)).collect();
+    variants.sort();
+    variants.dedup();
     let stream = if train_on_intervals {
         "fluid-combi"
     } else {
         "fluid-isol"
     };
     let mut rng = SeededRng::new(options.seed, stream);
-    let group_splits = train_valid_split(groups.len(), options.valid_fraction, &mut rng);
+    let variant_splits = train_valid_split(variants.len(), options.valid_fraction, &mut rng);
 
     done.iter()
         .map(|(event, example)| {
             let split = if event.is_interval() != train_on_intervals {
                 Split::Test
             } else {
-                let index = groups.binary_search(&event.pitches).unwrap_or(0);
-                group_splits[index]
+                let index = variants.binary_search(&variant_key(event)).unwrap_or(0);
+                variant_splits[index]
             };
             let paths = ExamplePaths::new(&options.out_dir, event.stem());
             let entry = ManifestEntry {
@@ -262,6 +260,11 @@ fn dataset_entries(
             (entry, example.clone())
         })
         .collect()
+}
+
+/// (velocity, duration in microseconds): an orderable key of a rendering variant.
+fn variant_key(event: &FluidEvent) -> (u8, u64) {
+    (event.velocity, (event.duration * 1e6).round() as u64)
 }
 
 pub(crate) fn round_micro(seconds: f64) -> f64 {

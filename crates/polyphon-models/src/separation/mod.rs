@@ -1,0 +1,251 @@
+//! Source-separation networks: magnitude spectrogram in, one soft mask per source out.
+//!
+//! - [`UNet`]: Jansson et al.'s spectrogram U-Net, 7 levels down and 7 up with skips;
+//! - [`UNetBiLstm`]: 2 levels and a bidirectional LSTM over time at the bottleneck.
+//!
+//! Both read `log(1 + |X|)` of the mixture's STFT (16 kHz, 1024-point frames, hop 256; the
+//! Nyquist bin is left out, its mask copied from the bin below) and return logits; the masks
+//! are a softmax across sources (they sum to one, so the stems sum back to the mixture) or
+//! independent sigmoids. [`SeparationModel`] runs a trained network on spectrograms of any
+//! length in overlapping patches; [`store`] saves and loads it.
+
+mod blocks;
+pub mod store;
+mod unet;
+mod unet_bilstm;
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Module;
+use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+pub use unet::UNet;
+pub use unet_bilstm::UNetBiLstm;
+
+use crate::{default_device, ModelError, Result};
+
+/// Sample rate, FFT size and hop the separation networks are trained with.
+pub const SEPARATION_SAMPLE_RATE: u32 = 16_000;
+pub const SEPARATION_N_FFT: usize = 1024;
+pub const SEPARATION_HOP: usize = 256;
+/// STFT bins the networks see: all but the Nyquist bin.
+pub const SEPARATION_BINS: usize = SEPARATION_N_FFT / 2;
+/// Frames per training patch (2.05 s), a multiple of both networks' [`multiple`](SeparationArchitecture::multiple).
+pub const SEPARATION_PATCH_FRAMES: usize = 128;
+
+/// Which separation network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeparationArchitecture {
+    UNet,
+    UNetBiLstm,
+}
+
+impl SeparationArchitecture {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UNet => "unet",
+            Self::UNetBiLstm => "unet-bilstm",
+        }
+    }
+
+    /// Input frames and bins must be multiples of this.
+    pub fn multiple(self) -> usize {
+        match self {
+            Self::UNet => UNet::MULTIPLE,
+            Self::UNetBiLstm => UNetBiLstm::MULTIPLE,
+        }
+    }
+}
+
+impl fmt::Display for SeparationArchitecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SeparationArchitecture {
+    type Err = ModelError;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "unet" => Ok(Self::UNet),
+            "unet-bilstm" => Ok(Self::UNetBiLstm),
+            other => Err(ModelError::UnknownArchitecture(format!(
+                "{other} (separation models: unet, unet-bilstm)"
+            ))),
+        }
+    }
+}
+
+/// How logits become masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskActivation {
+    /// Across sources: the masks sum to one at every bin.
+    Softmax,
+    /// Each source on its own.
+    Sigmoid,
+}
+
+impl FromStr for MaskActivation {
+    type Err = ModelError;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "softmax" => Ok(Self::Softmax),
+            "sigmoid" => Ok(Self::Sigmoid),
+            other => Err(ModelError::UnknownArchitecture(format!(
+                "mask activation {other} (softmax or sigmoid)"
+            ))),
+        }
+    }
+}
+
+/// Masks `(batch, sources, frames, bins)` from logits of the same shape.
+pub fn masks_from_logits(logits: Tensor<4>, activation: MaskActivation) -> Tensor<4> {
+    match activation {
+        MaskActivation::Softmax => softmax(logits, 1),
+        MaskActivation::Sigmoid => sigmoid(logits),
+    }
+}
+
+/// Either network, as one module type.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum SeparationNetwork {
+    UNet(UNet),
+    UNetBiLstm(UNetBiLstm),
+}
+
+impl SeparationNetwork {
+    pub fn new(architecture: SeparationArchitecture, sources: usize, device: &Device) -> Self {
+        match architecture {
+            SeparationArchitecture::UNet => Self::UNet(UNet::new(sources, device)),
+            SeparationArchitecture::UNetBiLstm => {
+                Self::UNetBiLstm(UNetBiLstm::new(sources, SEPARATION_BINS, device))
+            }
+        }
+    }
+
+    pub fn architecture(&self) -> SeparationArchitecture {
+        match self {
+            Self::UNet(_) => SeparationArchitecture::UNet,
+            Self::UNetBiLstm(_) => SeparationArchitecture::UNetBiLstm,
+        }
+    }
+
+    /// Mask logits `(batch, sources, frames, bins)` of `log(1 + |X|)` `(batch, 1, frames, bins)`.
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::UNet(net) => net.forward(input),
+            Self::UNetBiLstm(net) => net.forward(input),
+        }
+    }
+}
+
+/// A trained network with what it separates, ready to run on spectrograms of any length.
+#[derive(Debug, Clone)]
+pub struct SeparationModel {
+    network: SeparationNetwork,
+    sources: Vec<String>,
+    activation: MaskActivation,
+    device: Device,
+}
+
+/// Frames per inference window, and frames at each side of a window whose masks are dropped
+/// (the next window covers them with more context), except at the file's edges.
+const WINDOW_FRAMES: usize = 512;
+const WINDOW_MARGIN: usize = 64;
+
+impl SeparationModel {
+    /// Wraps a network for inference on the default device (running statistics, no dropout).
+    pub fn new(network: SeparationNetwork, sources: Vec<String>, activation: MaskActivation) -> Self {
+        let device = default_device();
+        Self {
+            network: network.valid().to_device(&device),
+            sources,
+            activation,
+            device,
+        }
+    }
+
+    pub fn network(&self) -> &SeparationNetwork {
+        &self.network
+    }
+
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    pub fn activation(&self) -> MaskActivation {
+        self.activation
+    }
+
+    /// One mask per source, each `frames × (SEPARATION_BINS + 1)` row-major, for the
+    /// magnitude spectrogram `magnitudes` (`frames × (SEPARATION_BINS + 1)`, Nyquist bin last).
+    ///
+    /// Long inputs run in windows of 512 frames overlapping by 2 × 64, so memory stays flat.
+    pub fn masks(&self, magnitudes: &[f32], frames: usize) -> Result<Vec<Vec<f32>>> {
+        let width = SEPARATION_BINS + 1;
+        if magnitudes.len() != frames * width {
+            return Err(ModelError::FeatureLength {
+                expected: frames * width,
+                frames,
+                bins: width,
+                got: magnitudes.len(),
+            });
+        }
+        let mut masks = vec![vec![0f32; frames * width]; self.sources.len()];
+        let step = WINDOW_FRAMES - 2 * WINDOW_MARGIN;
+        let mut start = 0usize;
+        while start < frames {
+            // A window covers [start - margin, start - margin + WINDOW_FRAMES); its central
+            // frames [start, start + step) are kept.
+            let first = start.saturating_sub(WINDOW_MARGIN);
+            let window = self.window_masks(magnitudes, frames, first)?;
+            let keep_end = (start + step).min(frames);
+            for (source, mask) in masks.iter_mut().enumerate() {
+                for frame in start..keep_end {
+                    let row = &window[source][(frame - first) * SEPARATION_BINS..][..SEPARATION_BINS];
+                    let out = &mut mask[frame * width..(frame + 1) * width];
+                    out[..SEPARATION_BINS].copy_from_slice(row);
+                    out[SEPARATION_BINS] = row[SEPARATION_BINS - 1];
+                }
+            }
+            start = keep_end;
+        }
+        Ok(masks)
+    }
+
+    /// Masks of the window of `WINDOW_FRAMES` frames from `first` (zeros past the end), per
+    /// source `WINDOW_FRAMES × SEPARATION_BINS`.
+    fn window_masks(&self, magnitudes: &[f32], frames: usize, first: usize) -> Result<Vec<Vec<f32>>> {
+        let width = SEPARATION_BINS + 1;
+        let mut input = vec![0f32; WINDOW_FRAMES * SEPARATION_BINS];
+        for (row, frame) in (first..frames.min(first + WINDOW_FRAMES)).enumerate() {
+            let source = &magnitudes[frame * width..frame * width + SEPARATION_BINS];
+            for (value, &m) in input[row * SEPARATION_BINS..][..SEPARATION_BINS]
+                .iter_mut()
+                .zip(source)
+            {
+                *value = m.ln_1p();
+            }
+        }
+        let tensor = Tensor::<4>::from_data(
+            TensorData::new(input, [1, 1, WINDOW_FRAMES, SEPARATION_BINS]),
+            &self.device,
+        );
+        let masks = masks_from_logits(self.network.forward(tensor), self.activation);
+        let values: Vec<f32> = masks
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .map_err(|e| ModelError::TensorData(format!("{e:?}")))?;
+        Ok(values
+            .chunks_exact(WINDOW_FRAMES * SEPARATION_BINS)
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
+}

@@ -1,0 +1,74 @@
+//! What every training run shares: its folder, a configuration that must match on resume,
+//! and files written atomically (temporary name, then rename).
+
+use std::fs;
+use std::path::Path;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{Result, TrainError};
+
+/// Reads the run state in `out` to resume it, or starts a new one; refuses to resume a run
+/// of another configuration (`same` compares the saved configuration with this one, e.g.
+/// ignoring the epoch limit, which may grow) and to overwrite a run without `resume`.
+pub(crate) fn prepare_run<C, S>(
+    config: &C,
+    config_path: &Path,
+    state_path: &Path,
+    out: &Path,
+    resume: bool,
+    same: impl Fn(&C, &C) -> bool,
+) -> Result<S>
+where
+    C: Serialize + DeserializeOwned,
+    S: Default + DeserializeOwned,
+{
+    let file_error = |path: &Path, detail: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail,
+    };
+    fs::create_dir_all(out).map_err(|e| file_error(out, e.to_string()))?;
+    if resume && state_path.exists() {
+        let saved: C = read_json(config_path)?;
+        if !same(&saved, config) {
+            return Err(file_error(
+                config_path,
+                "was written by a run with another configuration; resume with the same one".into(),
+            ));
+        }
+        write_json(config_path, config)?;
+        return read_json(state_path);
+    }
+    if state_path.exists() {
+        return Err(file_error(
+            out,
+            "holds a previous run; pass --resume to continue it or choose another folder".into(),
+        ));
+    }
+    write_json(config_path, config)?;
+    Ok(S::default())
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("plain data serialises");
+    write_atomically(path, (text + "\n").as_bytes())
+}
+
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let error = |detail: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let text = fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| error(e.to_string()))
+}
+
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = path.with_extension("partial");
+    fs::write(&temp, bytes)
+        .and_then(|_| fs::rename(&temp, path))
+        .map_err(|e| TrainError::File {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
+}
