@@ -4,9 +4,12 @@
 //!   documented rule (threshold, gap filling, minimum length), the inverse of the label rule
 //!   `onset <= k / fps < offset` used for training.
 //! * [`PianoRoll`] draws the probabilities with the decoded notes outlined over them.
+//! * [`stems`]: source separation's masks over the mixture's complex STFT to stems, and the
+//!   ideal ratio masks (the oracle baseline).
 
 mod notes;
 mod roll;
+pub mod stems;
 
 pub use notes::{NoteDecoder, NoteStream};
 pub use polyphon_synth::notes::Note;

@@ -5,11 +5,15 @@
 //! ([`Filterbank`]: madmom's logarithmic one or librosa's mel one) → scaling ([`Scaling`])
 //! → optional context windows ([`ContextWindows`]).
 //!
+//! [`ComplexStft`] is librosa's complex `stft` and `istft` (with a streaming inverse,
+//! [`OverlapAdd`]), the signal side of source separation.
+//!
 //! [`FeatureSpec`] names the whole chain; [`Extractor`] runs it over a
 //! [`polyphon_audio::MonoStream`] in batches, in parallel, with memory bounded by the batch.
 //! The log-filtered spectrogram equals madmom's `LogarithmicFilteredSpectrogram` and the mel
 //! spectrogram librosa's `melspectrogram` (checked against fixtures made by both).
 
+mod complex_stft;
 mod context;
 mod error;
 mod extractor;
@@ -24,6 +28,7 @@ mod window;
 
 /// The image crate, re-exported so callers can draw on rendered spectrograms.
 pub use ::image as image_crate;
+pub use complex_stft::{ComplexSpectrogram, ComplexStft, OverlapAdd};
 pub use context::{stack_context, ContextWindows};
 pub use error::FeatureError;
 pub use extractor::{extract, Extractor, FeatureMatrix, Finish};
@@ -33,6 +38,7 @@ pub use filterbank::{
 pub use framing::{FrameCount, FrameGrid};
 pub use image::{save_png, ColumnPooler, ImageGeometry, SpectrogramImage};
 pub use npy::{read_npy_f32, NpyWriter};
+pub use realfft::num_complex::Complex32;
 pub use scaling::{power_to_db, DbParams, DbReference, Scaling};
 pub use spec::{FeatureKind, FeatureSpec, FilterbankSpec};
 pub use stft::{SpectrumKind, Stft, StftScratch};
