@@ -1,0 +1,190 @@
+//! `polyphon eval instruments`: a trained instrument classifier scored on a data-set split.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use polyphon_instruments::evaluate::{confusion_csv, write_text};
+use polyphon_instruments::metrics::MultiLabelReport;
+use polyphon_instruments::{evaluate, load_split, Evaluation, GbdtModel};
+use polyphon_synth::manifest::Split;
+
+#[derive(Args)]
+#[command(
+    about = "Instrument recognition: accuracy and confusion matrix, or per-family P/R/F1, exact match, Hamming accuracy, mAP",
+    long_about = "Scores a model from `polyphon train instruments` on one split of a manifest, \
+        with scikit-learn's definitions:\n\
+        * single-label: accuracy (accuracy_score) and the confusion matrix (rows: true family, \
+        columns: predicted), written as RUN/confusion-<split>.csv and .png;\n\
+        * multi-label (a family is predicted when its probability >= --threshold): per-family \
+        precision, recall, F1 (precision_recall_fscore_support, 0 where undefined), exact \
+        match (the whole set right, accuracy_score), Hamming accuracy (1 - hamming_loss) and \
+        mean average precision (average_precision_score, macro, from the probabilities).\n\
+        Also reports the time spent on features and on prediction.",
+    after_help = "Examples:\n  \
+        polyphon eval instruments --model runs/gbdt-single --data data/notes/notes.jsonl --split test\n  \
+        polyphon eval instruments --model runs/gbdt-multi --data data/mixtures/mixtures.jsonl --split test --json\n\n\
+        The files scored are those the model's task keeps (see `polyphon train instruments --help`)."
+)]
+pub struct InstrumentsArgs {
+    /// Run folder of `polyphon train instruments` (or its model.json)
+    #[arg(long, value_name = "RUN")]
+    model: PathBuf,
+    /// Manifest (JSON lines)
+    #[arg(long, value_name = "MANIFEST")]
+    data: PathBuf,
+    /// Split to score: train, valid or test
+    #[arg(long, default_value = "test")]
+    split: Split,
+    /// Multi-label: probability at which a family counts as present
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    /// Print the scores as one JSON object
+    #[arg(long)]
+    json: bool,
+}
+
+/// The model file of a run folder, or the path itself when it is a file.
+pub fn model_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("model.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+pub fn run(args: &InstrumentsArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.threshold) {
+        anyhow::bail!("--threshold {} is not a probability", args.threshold);
+    }
+    let model = GbdtModel::load(&model_path(&args.model))?;
+    let started = Instant::now();
+    let data = load_split(&args.data, args.split, model.task, &model.pooling)?;
+    let feature_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let evaluation = evaluate(&model, &data, args.threshold)?;
+    let predict_seconds = started.elapsed().as_secs_f64();
+    if let Evaluation::Single {
+        classes, confusion, ..
+    } = &evaluation
+    {
+        write_confusion(&args.model, args.split, classes, confusion)?;
+    }
+    if args.json {
+        let mut json = serde_json::to_value(&evaluation)?;
+        json["seconds"] =
+            serde_json::json!({"features": feature_seconds, "predict": predict_seconds});
+        println!("{}", serde_json::to_string(&json)?);
+    } else {
+        print!("{}", table(&evaluation, &args.data, args.split));
+        let files = data.len() as f64;
+        println!(
+            "features {feature_seconds:.2} s ({:.0} files/s), prediction {predict_seconds:.3} s ({:.0} files/s)",
+            files / feature_seconds,
+            files / predict_seconds
+        );
+    }
+    Ok(())
+}
+
+/// RUN/confusion-<split>.csv and .png beside the model.
+fn write_confusion(
+    run: &Path,
+    split: Split,
+    classes: &[String],
+    matrix: &[Vec<u64>],
+) -> Result<()> {
+    let dir = if run.is_dir() {
+        run.to_path_buf()
+    } else {
+        run.parent().unwrap_or(Path::new(".")).to_path_buf()
+    };
+    let stem = dir.join(format!("confusion-{}", split.name()));
+    write_text(&stem.with_extension("csv"), &confusion_csv(classes, matrix))?;
+    let title = format!("confusion matrix ({} split)", split.name());
+    polyphon_instruments::plot::confusion_png(&stem.with_extension("png"), matrix, classes, &title)
+        .context("confusion matrix PNG")?;
+    Ok(())
+}
+
+fn table(evaluation: &Evaluation, data: &Path, split: Split) -> String {
+    match evaluation {
+        Evaluation::Single {
+            classes,
+            files,
+            accuracy,
+            confusion,
+        } => single_table(classes, *files, *accuracy, confusion, data, split),
+        Evaluation::Multi {
+            classes,
+            files,
+            threshold,
+            report,
+        } => multi_table(classes, *files, *threshold, report, data, split),
+    }
+}
+
+fn single_table(
+    classes: &[String],
+    files: usize,
+    accuracy: f64,
+    confusion: &[Vec<u64>],
+    data: &Path,
+    split: Split,
+) -> String {
+    let mut text = format!(
+        "{} ({} split, {files} files): accuracy {accuracy:.4}\nconfusion (rows: true, columns: predicted)\n{:>10}",
+        data.display(),
+        split.name(),
+        ""
+    );
+    for class in classes {
+        text.push_str(&format!("{class:>10}"));
+    }
+    text.push('\n');
+    for (class, row) in classes.iter().zip(confusion) {
+        text.push_str(&format!("{class:>10}"));
+        for count in row {
+            text.push_str(&format!("{count:>10}"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn multi_table(
+    classes: &[String],
+    files: usize,
+    threshold: f64,
+    report: &MultiLabelReport,
+    data: &Path,
+    split: Split,
+) -> String {
+    let mut text = format!(
+        "{} ({} split, {files} files, threshold {threshold})\n{:<10}{:>10}{:>10}{:>10}{:>10}{:>9}\n",
+        data.display(),
+        split.name(),
+        "family",
+        "precision",
+        "recall",
+        "F1",
+        "AP",
+        "support"
+    );
+    for ((class, scores), ap) in classes
+        .iter()
+        .zip(&report.per_class)
+        .zip(&report.average_precision)
+    {
+        text.push_str(&format!(
+            "{class:<10}{:>10.4}{:>10.4}{:>10.4}{ap:>10.4}{:>9}\n",
+            scores.precision, scores.recall, scores.f1, scores.support
+        ));
+    }
+    text.push_str(&format!(
+        "exact match {:.4}, Hamming accuracy {:.4}, macro F1 {:.4}, mAP {:.4}\n",
+        report.exact_match, report.hamming_accuracy, report.macro_f1, report.mean_average_precision
+    ));
+    text
+}

@@ -1,0 +1,328 @@
+//! `polyphon train instruments`, `eval instruments` and `classify` run as a user runs them, on
+//! tiny synthetic "families" (different spectra and envelopes) that a few trees separate.
+
+use std::f32::consts::TAU;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polyphon_audio::{write_wav, WavFormat};
+use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
+
+const RATE: u32 = 16_000;
+const FAMILIES: [&str; 6] = ["bass", "flute", "guitar", "keyboard", "organ", "vocal"];
+
+fn polyphon(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(args)
+        .output()
+        .expect("polyphon runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One second of a family's sound at a pitch offset `variant` (0..): each family has its own
+/// register, harmonics and envelope.
+fn tone(family: usize, variant: usize) -> Vec<f32> {
+    let base = [55.0, 1760.0, 220.0, 660.0, 110.0, 440.0][family] * (1.0 + 0.02 * variant as f32);
+    let harmonics: &[f32] = match family {
+        0 => &[1.0, 0.5],
+        1 => &[1.0, 0.1],
+        2 => &[1.0, 0.7, 0.5, 0.4, 0.3],
+        3 => &[1.0, 0.0, 0.3, 0.0, 0.1],
+        4 => &[1.0, 1.0, 1.0, 1.0],
+        _ => &[1.0, 0.3, 0.6, 0.2],
+    };
+    (0..RATE as usize)
+        .map(|i| {
+            let t = i as f32 / RATE as f32;
+            let envelope = match family {
+                2 | 3 => (-4.0 * t).exp(),
+                5 => 0.6 + 0.4 * (TAU * 5.0 * t).sin(),
+                _ => 1.0,
+            };
+            let sum: f32 = harmonics
+                .iter()
+                .enumerate()
+                .map(|(h, a)| a * (TAU * base * (h + 1) as f32 * t).sin())
+                .sum();
+            0.1 * envelope * sum
+        })
+        .collect()
+}
+
+fn entry(file: &str, split: Split, families: &[usize]) -> ManifestEntry {
+    ManifestEntry {
+        file: file.into(),
+        split,
+        synthesizer: "test:000:000".into(),
+        labels_csv: String::new(),
+        labels_midi: String::new(),
+        duration: 1.0,
+        sample_rate: RATE,
+        source: None,
+        instruments: Vec::new(),
+        families: families.iter().map(|&f| FAMILIES[f].to_string()).collect(),
+        stems: Vec::new(),
+    }
+}
+
+fn split_of(variant: usize) -> Split {
+    match variant % 4 {
+        0 => Split::Valid,
+        1 => Split::Test,
+        _ => Split::Train,
+    }
+}
+
+/// Notes of all six families, 12 variants each (6 train, 3 valid, 3 test).
+fn notes_set(dir: &Path) -> PathBuf {
+    let mut entries = Vec::new();
+    for family in 0..FAMILIES.len() {
+        for variant in 0..12 {
+            let file = format!("{}-{variant}.wav", FAMILIES[family]);
+            write_wav(
+                dir.join(&file),
+                &tone(family, variant),
+                RATE,
+                1,
+                WavFormat::Int16,
+            )
+            .unwrap();
+            entries.push(entry(&file, split_of(variant), &[family]));
+        }
+    }
+    let manifest = dir.join("notes.jsonl");
+    write_manifest(&manifest, &entries).unwrap();
+    manifest
+}
+
+/// Mixtures of one to three families, plus a `pair-*` entry the multi-label task skips.
+fn mixtures_set(dir: &Path) -> PathBuf {
+    let mut entries = Vec::new();
+    for index in 0..48 {
+        let families: Vec<usize> = (0..1 + index % 3).map(|j| (index + 2 * j) % 6).collect();
+        let mut mix = vec![0f32; RATE as usize];
+        for &family in &families {
+            for (m, s) in mix.iter_mut().zip(tone(family, index % 5)) {
+                *m += s;
+            }
+        }
+        let file = format!("mix-{index:05}.wav");
+        write_wav(dir.join(&file), &mix, RATE, 1, WavFormat::Int16).unwrap();
+        entries.push(entry(&file, split_of(index / 6), &families));
+    }
+    entries.push(entry("pair-00000/missing.wav", Split::Train, &[0, 1]));
+    let manifest = dir.join("mixtures.jsonl");
+    write_manifest(&manifest, &entries).unwrap();
+    manifest
+}
+
+fn train(task: &str, manifest: &Path, run: &Path) -> Output {
+    polyphon(&[
+        "train",
+        "instruments",
+        "--model",
+        "gbdt",
+        "--task",
+        task,
+        "--data",
+        manifest.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--max-trees",
+        "40",
+    ])
+}
+
+#[test]
+fn single_label_trains_evaluates_and_classifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("run");
+    let output = train("single", &manifest, &run);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for file in ["model.json", "config.json", "log.txt", "valid_loss.png"] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    assert!(text(&output.stdout).contains("features: 24 train + 12 valid files"));
+
+    let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
+    let eval = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        data_arg,
+        "--json",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(scores["task"], "single");
+    assert_eq!(scores["files"], 12);
+    assert!(scores["accuracy"].as_f64().unwrap() >= 0.9, "{scores}");
+    let csv = std::fs::read_to_string(run.join("confusion-test.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("true\\predicted,bass,flute,guitar,keyboard")
+    );
+    assert!(run.join("confusion-test.png").is_file());
+
+    let flute = dir.path().join("flute-1.wav");
+    let classify = polyphon(&[
+        "classify",
+        flute.to_str().unwrap(),
+        "--model",
+        run_arg,
+        "--json",
+    ]);
+    assert!(classify.status.success(), "{}", text(&classify.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&classify.stdout).unwrap();
+    let labels = line["labels"].as_object().unwrap();
+    assert_eq!(labels.len(), 4);
+    assert!(labels["flute"].as_f64().unwrap() > 0.5, "{line}");
+    let plain = polyphon(&["classify", flute.to_str().unwrap(), "--model", run_arg]);
+    assert!(
+        text(&plain.stdout).contains("flute-1.wav: flute"),
+        "{}",
+        text(&plain.stdout)
+    );
+}
+
+#[test]
+fn multi_label_trains_and_reports_every_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = mixtures_set(dir.path());
+    let run = dir.path().join("run");
+    let output = train("multi", &manifest, &run);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
+    let eval = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        data_arg,
+        "--json",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(scores["task"], "multi");
+    assert_eq!(scores["per_class"].as_array().unwrap().len(), 6);
+    for field in ["exact_match", "hamming_accuracy", "mean_average_precision"] {
+        let value = scores[field].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&value), "{field} {value}");
+    }
+    assert!(
+        scores["hamming_accuracy"].as_f64().unwrap() > 0.8,
+        "{scores}"
+    );
+
+    let table = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        data_arg,
+    ]);
+    assert!(
+        text(&table.stdout).contains("Hamming accuracy"),
+        "{}",
+        text(&table.stdout)
+    );
+    let mix = dir.path().join("mix-00000.wav");
+    let classify = polyphon(&[
+        "classify",
+        mix.to_str().unwrap(),
+        "--model",
+        run_arg,
+        "--json",
+    ]);
+    let line: serde_json::Value = serde_json::from_slice(&classify.stdout).unwrap();
+    assert_eq!(line["labels"].as_object().unwrap().len(), 6);
+}
+
+#[test]
+fn bad_input_is_one_line_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("run");
+    assert!(train("single", &manifest, &run).status.success());
+    let run_arg = run.to_str().unwrap();
+
+    let fake = dir.path().join("notes.wav");
+    std::fs::write(&fake, "not audio").unwrap();
+    let good = dir.path().join("bass-2.wav");
+    let classify = polyphon(&[
+        "classify",
+        good.to_str().unwrap(),
+        fake.to_str().unwrap(),
+        "--model",
+        run_arg,
+    ]);
+    assert_eq!(classify.status.code(), Some(2));
+    assert!(
+        classify.stdout.is_empty(),
+        "partial output: {}",
+        text(&classify.stdout)
+    );
+    let stderr = text(&classify.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("notes.wav"),
+        "{stderr}"
+    );
+
+    let no_model = polyphon(&["classify", good.to_str().unwrap(), "--model", "nowhere"]);
+    assert_eq!(no_model.status.code(), Some(2));
+    assert!(text(&no_model.stderr).contains("nowhere"));
+
+    // A manifest without a valid split: training fails and writes no model.
+    let only_train = dir.path().join("only-train.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"train\""))
+        .map(String::from)
+        .collect();
+    std::fs::write(&only_train, lines.join("\n")).unwrap();
+    let failed_run = dir.path().join("failed");
+    let output = train("single", &only_train, &failed_run);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("no files in split 'valid'"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!failed_run.join("model.json").exists());
+
+    // A missing manifest is an error naming it.
+    let eval = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        "missing.jsonl",
+    ]);
+    assert_eq!(eval.status.code(), Some(2));
+    assert!(text(&eval.stderr).contains("missing.jsonl"));
+}
+
+#[test]
+fn every_command_has_an_example() {
+    for args in [
+        &["train", "instruments", "--help"][..],
+        &["eval", "instruments", "--help"],
+        &["classify", "--help"],
+    ] {
+        let output = polyphon(args);
+        assert!(output.status.success());
+        assert!(text(&output.stdout).contains("Examples:"), "{args:?}");
+    }
+}
