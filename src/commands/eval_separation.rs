@@ -1,5 +1,10 @@
 //! `polyphon eval separation`: stems against reference stems with museval's BSS Eval v4
-//! (SDR, SIR, SAR, ISR: median over 1 s frames) and SI-SDR.
+//! (SDR, SIR, SAR, ISR: median over 1 s frames) and SI-SDR; on two folders of stems, or with
+//! `--data` on a data set's pairs for every [`separators::Separator`] (the baselines now, a
+//! trained model later).
+
+pub mod dataset;
+pub mod separators;
 
 use std::path::{Path, PathBuf};
 
@@ -30,21 +35,52 @@ use polyphon_eval::separation::{evaluate_separation, SourceEvaluation};
         (no permutation search).",
     after_help = "Examples:\n  \
         polyphon eval separation --ref stems/reference --est stems/unet\n  \
-        polyphon eval separation --ref stems/reference --est stems/unet --json\n\n\
+        polyphon eval separation --ref stems/reference --est stems/unet --json\n  \
+        polyphon eval separation --data data/mixtures.jsonl --split test --per-file sep.csv\n\n\
         Each folder holds one <source>.wav per source (e.g. bass.wav, flute.wav), the same \
         names in both, all files with the same sample rate, channel count and length. \
         --json prints {\"bass\": {\"sdr\": .., \"sir\": .., \"sar\": .., \"isr\": .., \
         \"si_sdr\": ..}, ...}; a score that is undefined (every frame silent) or infinite \
-        (e.g. SIR of a single source) is null."
+        (e.g. SIR of a single source) is null.\n\n\
+        With --data, every pair (mixtures/<split>/pair-NNNNN/: mix.wav and its \
+        stem-<i>-<family>_*.wav) of the split is separated by each system and scored file by \
+        file; the table gives the median over files per system and source, and dSDR, the \
+        median of SDR minus the mixture's SDR on the same file. Systems: `mixture` (the \
+        mixture as every source's estimate: the input SDR) and `irm` (oracle ideal ratio \
+        masks |S_i| / sum_j |S_j| from the true stems on the mixture's STFT, n_fft 1024, hop \
+        256: the ceiling of magnitude masking). --json prints {\"systems\": {\"irm\": \
+        {\"bass\": {\"sdr\": .., \"sdr_improvement\": .., ...}}}, ...}."
 )]
 pub struct SeparationArgs {
     /// Folder of reference stems: one <source>.wav per source
-    #[arg(long = "ref", value_name = "DIR")]
-    reference: PathBuf,
+    #[arg(
+        long = "ref",
+        value_name = "DIR",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    reference: Option<PathBuf>,
     /// Folder of estimated stems: the same <source>.wav names
-    #[arg(long = "est", value_name = "DIR")]
-    estimate: PathBuf,
-    /// Print one JSON object {"<source>": {"sdr": .., "sir": .., "sar": .., "isr": .., "si_sdr": ..}, ...}
+    #[arg(
+        long = "est",
+        value_name = "DIR",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    estimate: Option<PathBuf>,
+    /// Manifest of `polyphon synth mixtures`: score the baselines on the pairs of a split
+    #[arg(long, value_name = "MANIFEST")]
+    data: Option<PathBuf>,
+    /// Split of the manifest to score, with --data
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Score this many pairs, spread evenly over the split (0: all), with --data
+    #[arg(long, default_value_t = 0)]
+    files: usize,
+    /// Write every file's scores per system and source to this CSV, with --data
+    #[arg(long = "per-file", value_name = "CSV", requires = "data")]
+    per_file: Option<PathBuf>,
+    /// Print JSON: {"<source>": {"sdr": .., "sir": .., "sar": .., "isr": .., "si_sdr": ..}, ...}; with --data {"systems": {"<system>": {"<source>": {..}}}}
     #[arg(long)]
     json: bool,
 }
@@ -116,8 +152,22 @@ fn read_stems(
 }
 
 pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
-    let references = stems(&args.reference, "reference")?;
-    let estimates = stems(&args.estimate, "estimate")?;
+    match (&args.data, &args.reference, &args.estimate) {
+        (Some(manifest), _, _) => dataset::run(&dataset::DatasetEval {
+            manifest,
+            split: &args.split,
+            files: args.files,
+            per_file_csv: args.per_file.as_deref(),
+            json: args.json,
+        }),
+        (None, Some(reference), Some(estimate)) => run_folders(reference, estimate, args.json),
+        _ => bail!("give --ref and --est, or --data"),
+    }
+}
+
+fn run_folders(reference: &Path, estimate: &Path, json: bool) -> anyhow::Result<()> {
+    let references = stems(reference, "reference")?;
+    let estimates = stems(estimate, "estimate")?;
     let ref_names: Vec<&str> = references.iter().map(|(n, _)| n.as_str()).collect();
     let est_names: Vec<&str> = estimates.iter().map(|(n, _)| n.as_str()).collect();
     if ref_names != est_names {
@@ -133,9 +183,9 @@ pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
             .collect();
         bail!(
             "the folders hold different sources: {} has {}, {} has {}{}{}",
-            args.reference.display(),
+            reference.display(),
             ref_names.join(", "),
-            args.estimate.display(),
+            estimate.display(),
             est_names.join(", "),
             if missing.is_empty() {
                 String::new()
@@ -168,12 +218,12 @@ pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
     let report = evaluate_separation(&refs, &ests, sample_rate as usize).with_context(|| {
         format!(
             "cannot score {} against {}",
-            args.estimate.display(),
-            args.reference.display()
+            estimate.display(),
+            reference.display()
         )
     })?;
 
-    if args.json {
+    if json {
         let object: serde_json::Map<String, serde_json::Value> = ref_names
             .iter()
             .zip(&report)
