@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use polyphon_models::separation::SeparationModel;
 use polyphon_models::{default_device, TranscriptionModel};
 
 /// The transcription model used when `--model` is not given.
@@ -41,6 +42,34 @@ pub fn transcription_model(choice: Option<&str>) -> Result<TranscriptionModel> {
     TranscriptionModel::load(path).with_context(|| format!("loading the model {choice}"))
 }
 
+/// The separation model used when `--model` is not given.
+pub const DEFAULT_SEPARATION: &str = "unet-bass-flute";
+
+/// Bundled separation models: name, sidecar text, weights.
+const SEPARATION: &[(&str, &str, &[u8])] = &[(
+    "unet-bass-flute",
+    include_str!("../models/unet-bass-flute/model.json"),
+    include_bytes!("../models/unet-bass-flute/model.bpk"),
+)];
+
+/// `--model NAME|PATH` for separation, as [`transcription_model`] for transcription.
+pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
+    let choice = choice.unwrap_or(DEFAULT_SEPARATION);
+    if let Some((name, sidecar, weights)) = SEPARATION.iter().find(|(n, _, _)| *n == choice) {
+        return SeparationModel::from_memory(name, sidecar, weights)
+            .with_context(|| format!("loading the bundled model {name}"));
+    }
+    let path = Path::new(choice);
+    if !path.exists() {
+        let names: Vec<&str> = SEPARATION.iter().map(|(n, _, _)| *n).collect();
+        anyhow::bail!(
+            "--model {choice}: no such file and no bundled model of that name (bundled: {})",
+            names.join(", ")
+        );
+    }
+    SeparationModel::load(path).with_context(|| format!("loading the model {choice}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +80,13 @@ mod tests {
             let model = transcription_model(Some(name)).unwrap();
             assert_eq!(model.num_outputs(), 88, "{name}");
         }
+    }
+
+    #[test]
+    fn the_bundled_separation_model_loads() {
+        let model = separation_model(None).unwrap();
+        assert_eq!(model.sources(), ["bass", "flute"]);
+        assert!(separation_model(Some("no-such-model")).is_err());
     }
 
     #[test]

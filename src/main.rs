@@ -29,6 +29,9 @@ enum Command {
     Transcribe(commands::transcribe::TranscribeArgs),
     Train(commands::train::TrainArgs),
     Analyze(commands::analyze::AnalyzeArgs),
+    Experiment(commands::experiment::ExperimentArgs),
+    Separate(commands::separate::SeparateArgs),
+    Classify(commands::classify::ClassifyArgs),
 }
 
 fn main() {
@@ -41,6 +44,9 @@ fn main() {
         Command::Transcribe(args) => commands::transcribe::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Analyze(args) => commands::analyze::run(args),
+        Command::Experiment(args) => commands::experiment::run(args),
+        Command::Separate(args) => commands::separate::run(args),
+        Command::Classify(args) => commands::classify::run(args),
     };
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));

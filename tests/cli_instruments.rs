@@ -79,9 +79,9 @@ fn split_of(variant: usize) -> Split {
 /// Notes of all six families, 12 variants each (6 train, 3 valid, 3 test).
 fn notes_set(dir: &Path) -> PathBuf {
     let mut entries = Vec::new();
-    for family in 0..FAMILIES.len() {
+    for (family, name) in FAMILIES.iter().enumerate() {
         for variant in 0..12 {
-            let file = format!("{}-{variant}.wav", FAMILIES[family]);
+            let file = format!("{name}-{variant}.wav");
             write_wav(
                 dir.join(&file),
                 &tone(family, variant),

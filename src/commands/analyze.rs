@@ -187,27 +187,45 @@ fn add_model_frames(
     }
     let model = crate::bundled::transcription_model(args.model.as_deref())?;
     let split = parse_split(&args.eval_split)?;
+    for (reference, estimate) in model_frames(&model, manifest, split, args.threshold)? {
+        analysis.add_frames(&reference, &estimate)?;
+    }
+    Ok(())
+}
+
+/// Reference and thresholded estimated note combinations, frame by frame, of every file of
+/// `split` of `manifest` (at the model's 100 frames per second), with a progress bar.
+pub fn model_frames(
+    model: &polyphon_models::TranscriptionModel,
+    manifest: &Path,
+    split: polyphon_synth::manifest::Split,
+    threshold: f32,
+) -> anyhow::Result<Vec<(Vec<Combination>, Vec<Combination>)>> {
     let entries = polyphon_synth::manifest::read_split(manifest, split)?;
     let root = manifest.parent().unwrap_or(Path::new("."));
     let (keys, lowest) = (model.num_outputs(), model.architecture().lowest_pitch());
     let bar = indicatif::ProgressBar::new(entries.len() as u64);
+    let mut files = Vec::with_capacity(entries.len());
     for entry in &entries {
-        let probabilities = super::transcribe::predict_file(&model, &root.join(&entry.file))?;
-        let estimate: Vec<Combination> = probabilities
+        let probabilities = super::transcribe::predict_file(model, &root.join(&entry.file))?;
+        let mut estimate: Vec<Combination> = probabilities
             .chunks_exact(keys)
             .map(|row| {
-                let sounding = row.iter().enumerate().filter(|(_, &p)| p >= args.threshold);
+                let sounding = row.iter().enumerate().filter(|(_, &p)| p >= threshold);
                 Combination::from_pitches(sounding.map(|(k, _)| lowest + k as u8))
             })
             .collect();
-        let reference = entry_frames(root, entry, args.fps)?;
+        let fps = polyphon_analysis::frames::DEFAULT_FPS;
+        let mut reference = entry_frames(root, entry, fps)?;
         // The front-end's frame count and ceil(duration · fps) can differ by one at the end.
         let frames = reference.len().min(estimate.len());
-        analysis.add_frames(&reference[..frames], &estimate[..frames])?;
+        reference.truncate(frames);
+        estimate.truncate(frames);
+        files.push((reference, estimate));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok(())
+    Ok(files)
 }
 
 fn paths_json(paths: &[PathBuf]) -> serde_json::Value {

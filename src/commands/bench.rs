@@ -35,6 +35,15 @@ The Python side is tools/bench_convnet_torch.py (versions pinned in tools/requir
 the same ConvNet with random weights, fed the same number of frames in the same batch size.
 Rates are frames per second, best of --repeat; 100 frames are one second of audio.")]
     Transcription(TranscriptionBench),
+    /// Separation U-Net inference vs the same network in PyTorch, and end-to-end `separate`
+    /// speed on one long file.
+    #[command(after_help = "Example:
+  polyphon bench separation --minutes 2 --python /opt/polyphon-torch-venv/bin/python
+
+The Python side is tools/bench_unet_torch.py (versions pinned in tools/requirements-torch.txt):
+the same U-Net with random weights on 512-frame windows, one at a time, as `separate` runs
+them. Rates are windows per second, best of --repeat; a window is 8.2 s of 16 kHz audio.")]
+    Separation(super::bench_separation::SeparationBench),
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +88,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.which {
         Bench::Frontend(bench) => frontend(bench),
         Bench::Transcription(bench) => transcription(bench),
+        Bench::Separation(bench) => super::bench_separation::run(bench),
     }
 }
 
@@ -224,7 +234,7 @@ fn time_peers(python: &Path, input: &Path, repeat: usize) -> Result<serde_json::
 }
 
 /// Runs a `tools/` script that prints its timings as one JSON object on its last line.
-fn run_python_json(
+pub(super) fn run_python_json(
     python: &Path,
     script: &str,
     args: &[&std::ffi::OsStr],
@@ -373,7 +383,7 @@ fn print_inference_table(
 }
 
 /// A deterministic stereo 16-bit test signal: decaying harmonic notes over faint noise.
-fn write_test_signal(path: &Path, minutes: f64) -> Result<()> {
+pub(super) fn write_test_signal(path: &Path, minutes: f64) -> Result<()> {
     let rate = 44_100usize;
     let frames = (minutes * 60.0 * rate as f64) as usize;
     let mut state = 0x2016_u32;

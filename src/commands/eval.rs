@@ -38,6 +38,7 @@ enum EvalTask {
     )]
     Transcription(TranscriptionArgs),
     Separation(super::eval_separation::SeparationArgs),
+    Instruments(super::eval_instruments::InstrumentsArgs),
 }
 
 #[derive(Args)]
@@ -95,6 +96,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.task {
         EvalTask::Transcription(args) => run_transcription(&args),
         EvalTask::Separation(args) => super::eval_separation::run(&args),
+        EvalTask::Instruments(args) => super::eval_instruments::run(&args),
     }
 }
 

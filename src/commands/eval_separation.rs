@@ -83,6 +83,9 @@ pub struct SeparationArgs {
     /// Print JSON: {"<source>": {"sdr": .., "sir": .., "sar": .., "isr": .., "si_sdr": ..}, ...}; with --data {"systems": {"<system>": {"<source>": {..}}}}
     #[arg(long)]
     json: bool,
+    /// Also score this separation model (bundled name or model.json; repeatable), with --data
+    #[arg(long, value_name = "NAME|PATH", requires = "data")]
+    model: Vec<String>,
 }
 
 /// The `<source>.wav` files of `dir`, sorted by source name.
@@ -159,6 +162,7 @@ pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
             files: args.files,
             per_file_csv: args.per_file.as_deref(),
             json: args.json,
+            models: &args.model,
         }),
         (None, Some(reference), Some(estimate)) => run_folders(reference, estimate, args.json),
         _ => bail!("give --ref and --est, or --data"),

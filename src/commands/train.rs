@@ -1,11 +1,11 @@
 //! `polyphon train`: train a model from a synthesized data set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use polyphon_train::{train_transcription, Progress, TranscriptionTrainConfig};
+use polyphon_train::{train_transcription, Progress, TrainOutcome, TranscriptionTrainConfig};
 
 /// Train a model; every run is seeded and resumable.
 #[derive(Args, Debug)]
@@ -23,12 +23,15 @@ pub enum TrainTask {
   polyphon train transcription --model aunet --batch-size 4 --data data/pieces/pieces.jsonl --out runs/aunet
   polyphon train transcription --data data/pieces/pieces.jsonl --out runs/convnet --resume
   polyphon train transcription --config docs/train-transcription.toml --data data/pieces/pieces.jsonl --out runs/c2
+  polyphon train transcription --model small-convnet --data data/fluid/fluid-isol.jsonl --out runs/isol-mix --mix-max-parts 3 --consistency-weight 1 --max-batches-per-epoch 300
 
 Writes RUN/config.json, RUN/log.csv (one line per epoch), RUN/loss.png (training loss and
 validation F1 per epoch), RUN/checkpoint.bpk and
 RUN/optimizer.bpk (last epoch), and RUN/model.json + model.bpk (best validation frame F1),
 which `polyphon transcribe --model RUN/model.json` reads.")]
     Transcription(TranscriptionArgs),
+    Instruments(super::train_instruments::InstrumentsArgs),
+    Separation(super::train_separation::SeparationArgs),
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +75,15 @@ pub struct TranscriptionArgs {
     /// Validate on the first N frames of each validation file, 0: all [default: 0].
     #[arg(long)]
     pub valid_frames_per_file: Option<usize>,
+    /// Train on fresh mixtures of 1 to N training files (audio summed, labels united), 0: off [default: 0].
+    #[arg(long)]
+    pub mix_max_parts: Option<usize>,
+    /// Largest delay of a mixed part in seconds [default: 0].
+    #[arg(long)]
+    pub mix_max_delay: Option<f64>,
+    /// Weight of the penalty asking the response to a mixture to be the union of the responses to its parts [default: 0].
+    #[arg(long)]
+    pub consistency_weight: Option<f64>,
 }
 
 impl TranscriptionArgs {
@@ -100,6 +112,9 @@ impl TranscriptionArgs {
             &mut config.valid_frames_per_file,
             &self.valid_frames_per_file,
         );
+        set(&mut config.mix_max_parts, &self.mix_max_parts);
+        set(&mut config.mix_max_delay, &self.mix_max_delay);
+        set(&mut config.consistency_weight, &self.consistency_weight);
         Ok(config)
     }
 }
@@ -107,6 +122,8 @@ impl TranscriptionArgs {
 pub fn run(args: TrainArgs) -> Result<()> {
     match args.task {
         TrainTask::Transcription(args) => transcription(args),
+        TrainTask::Instruments(args) => super::train_instruments::run(args),
+        TrainTask::Separation(args) => super::train_separation::run(args),
     }
 }
 
@@ -118,62 +135,71 @@ fn transcription(args: TranscriptionArgs) -> Result<()> {
             .unwrap_or(std::path::Path::new("."))
             .join("cache")
     });
-    let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
-        "epoch {prefix} {bar:30} {pos}/{len} batches, loss {msg}, {eta} left",
-    )?);
-    let mut running_loss = None::<f32>;
-    let outcome =
-        train_transcription(
-            &config,
-            &args.data,
-            &cache,
-            &args.out,
-            args.resume,
-            |p| match p {
-                Progress::Loaded {
-                    train_frames,
-                    valid_frames,
-                } => println!("train: {train_frames} frames, valid: {valid_frames} frames"),
-                Progress::EpochStart { epoch, batches } => {
-                    bar.set_prefix(epoch.to_string());
-                    bar.set_length(batches as u64);
-                    bar.reset();
-                }
-                Progress::Batch { loss } => {
-                    let smoothed = running_loss.map_or(loss, |r| 0.98 * r + 0.02 * loss);
-                    running_loss = Some(smoothed);
-                    bar.set_message(format!("{smoothed:.4}"));
-                    bar.inc(1);
-                    // Without a terminal the bar is hidden: a line every tenth of an epoch.
-                    let (done, total) = (bar.position(), bar.length().unwrap_or(0));
-                    if bar.is_hidden() && total >= 10 && done % (total / 10) == 0 {
-                        println!(
-                            "epoch {}: {done}/{total} batches, loss {smoothed:.4}, {:.0} s elapsed",
-                            bar.prefix(),
-                            bar.elapsed().as_secs_f64()
-                        );
-                    }
-                }
-                // Printed through the bar so it stays visible without a terminal too.
-                Progress::EpochEnd(log) => bar.suspend(|| {
-                    println!(
-                    "epoch {:>3}: train loss {:.4}, valid frame P {:.3} R {:.3} F1 {:.3} ({:.0} s)",
-                    log.epoch,
-                    log.train_loss,
-                    log.valid.precision,
-                    log.valid.recall,
-                    log.valid.f1,
-                    log.seconds
-                )
-                }),
-            },
-        )
-        .with_context(|| format!("training into {}", args.out.display()))?;
-    bar.finish_and_clear();
+    let outcome = train_with_progress(&config, &args.data, &cache, &args.out, args.resume)?;
     println!(
         "best valid frame F1 {:.3} -> {}",
         outcome.best_valid.f1,
         outcome.best_model.display()
     );
     Ok(())
+}
+
+/// Runs a transcription training with a progress bar (text lines without a terminal) and one
+/// line per epoch.
+pub fn train_with_progress(
+    config: &TranscriptionTrainConfig,
+    data: &Path,
+    cache: &Path,
+    out: &Path,
+    resume: bool,
+) -> Result<TrainOutcome> {
+    let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        "epoch {prefix} {bar:30} {pos}/{len} batches, loss {msg}, {eta} left",
+    )?);
+    let mut running_loss = None::<f32>;
+    let outcome = train_transcription(config, data, cache, out, resume, |p| match p {
+        Progress::Loaded {
+            train_frames,
+            valid_frames,
+        } => println!("train: {train_frames} frames, valid: {valid_frames} frames"),
+        Progress::EpochStart { epoch, batches } => {
+            bar.set_prefix(epoch.to_string());
+            bar.set_length(batches as u64);
+            bar.reset();
+        }
+        Progress::Batch { loss } => {
+            let smoothed = running_loss.map_or(loss, |r| 0.98 * r + 0.02 * loss);
+            running_loss = Some(smoothed);
+            bar.set_message(format!("{smoothed:.4}"));
+            bar.inc(1);
+            print_hidden_progress(&bar, smoothed);
+        }
+        // Printed through the bar so it stays visible without a terminal too.
+        Progress::EpochEnd(log) => bar.suspend(|| {
+            println!(
+                "epoch {:>3}: train loss {:.4}, valid frame P {:.3} R {:.3} F1 {:.3} ({:.0} s)",
+                log.epoch,
+                log.train_loss,
+                log.valid.precision,
+                log.valid.recall,
+                log.valid.f1,
+                log.seconds
+            )
+        }),
+    })
+    .with_context(|| format!("training into {}", out.display()))?;
+    bar.finish_and_clear();
+    Ok(outcome)
+}
+
+/// Without a terminal the bar is hidden: a text line every tenth of an epoch instead.
+pub fn print_hidden_progress(bar: &ProgressBar, loss: f32) {
+    let (done, total) = (bar.position(), bar.length().unwrap_or(0));
+    if bar.is_hidden() && total >= 10 && done % (total / 10) == 0 {
+        println!(
+            "epoch {}: {done}/{total} batches, loss {loss:.4}, {:.0} s elapsed",
+            bar.prefix(),
+            bar.elapsed().as_secs_f64()
+        );
+    }
 }

@@ -57,6 +57,13 @@ struct Part {
     delay: usize,
 }
 
+/// One mixed example: its input window, its label row and each part's input alone.
+struct MixedExample {
+    input: Vec<f32>,
+    labels: Vec<f32>,
+    alone: Vec<Vec<f32>>,
+}
+
 /// Batches of context windows of fresh mixtures ([`Batches`]).
 pub struct MixingBatcher {
     sources: Vec<Source>,
@@ -149,9 +156,9 @@ impl MixingBatcher {
             let source = rng.below(self.sources.len() as u64) as usize;
             let pitches = self.sources[source].notes.iter().map(|n| n.pitch);
             let collides = |p: u8| {
-                used_pitches.iter().any(|&q| {
-                    p == q || self.options.excluded_pairs.contains(&(p.min(q), p.max(q)))
-                })
+                used_pitches
+                    .iter()
+                    .any(|&q| p == q || self.options.excluded_pairs.contains(&(p.min(q), p.max(q))))
             };
             if pitches.clone().any(collides) {
                 continue;
@@ -231,7 +238,7 @@ impl MixingBatcher {
 
     /// One example: mixture input, label row, and (with `with_parts`) each part's input
     /// alone, silent slots up to `max_parts`.
-    fn example(&self, rng: &mut SeededRng) -> Result<(Vec<f32>, Vec<f32>, Vec<Vec<f32>>)> {
+    fn example(&self, rng: &mut SeededRng) -> Result<MixedExample> {
         let parts = self.draw_parts(rng);
         let frames = self.grid.num_frames(self.mixture_len(&parts) as u64).max(1);
         let k = rng.below(frames as u64) as usize;
@@ -246,7 +253,11 @@ impl MixingBatcher {
                 });
             }
         }
-        Ok((input, labels, alone))
+        Ok(MixedExample {
+            input,
+            labels,
+            alone,
+        })
     }
 }
 
@@ -288,7 +299,12 @@ impl Batches for MixingBatcher {
             size,
             parts: vec![Vec::with_capacity(size * width * bins); self.parts_per_example()],
         };
-        for (input, labels, alone) in examples {
+        for MixedExample {
+            input,
+            labels,
+            alone,
+        } in examples
+        {
             batch.inputs.extend(input);
             batch.targets.extend(labels);
             for (slot, rows) in alone.into_iter().enumerate() {

@@ -29,9 +29,18 @@ fn stem_of<'a>(entry: &'a ManifestEntry, source: &str) -> Option<&'a str> {
     entry.stems.get(index).map(String::as_str)
 }
 
+/// Whether `entry` mixes exactly `sources`, one stem each: a mixture with another
+/// instrument has no target for it, and masks that sum to one would have to hand its energy
+/// to the named sources.
+fn has_exactly(entry: &ManifestEntry, sources: &[String]) -> bool {
+    entry.families.len() == sources.len()
+        && entry.stems.len() == sources.len()
+        && sources.iter().all(|s| stem_of(entry, s).is_some())
+}
+
 impl SeparationSet {
-    /// Loads `split` of a `polyphon synth mixtures` manifest: every entry that has a stem for
-    /// each of `sources` (e.g. the bass + flute pairs for `["bass", "flute"]`), magnitudes
+    /// Loads `split` of a `polyphon synth mixtures` manifest: every mixture of exactly
+    /// `sources`, one stem each (the bass + flute pairs for `["bass", "flute"]`), magnitudes
     /// from `cache` (computed on first use).
     pub fn load(
         manifest: &Path,
@@ -42,11 +51,11 @@ impl SeparationSet {
         let root = manifest.parent().unwrap_or(Path::new("."));
         let entries: Vec<ManifestEntry> = read_manifest(manifest)?
             .into_iter()
-            .filter(|e| e.split == split && sources.iter().all(|s| stem_of(e, s).is_some()))
+            .filter(|e| e.split == split && has_exactly(e, sources))
             .collect();
         if entries.is_empty() {
             return Err(DatasetError::Invalid(format!(
-                "{}: no mixture in split '{}' has stems for {}",
+                "{}: no mixture in split '{}' is made of exactly {}",
                 manifest.display(),
                 split.name(),
                 sources.join(" and ")
@@ -160,10 +169,22 @@ impl SeparationBatcher {
         };
         for (i, &(p, start)) in picks.iter().enumerate() {
             let piece = &set.pieces[p as usize];
-            copy_patch(&piece.mixture, start as usize, frames, bins, &mut batch.mixture[i * patch..]);
+            copy_patch(
+                &piece.mixture,
+                start as usize,
+                frames,
+                bins,
+                &mut batch.mixture[i * patch..],
+            );
             for (s, source) in piece.sources.iter().enumerate() {
                 let at = (i * sources + s) * patch;
-                copy_patch(source, start as usize, frames, bins, &mut batch.targets[at..]);
+                copy_patch(
+                    source,
+                    start as usize,
+                    frames,
+                    bins,
+                    &mut batch.targets[at..],
+                );
             }
         }
         for (input, &magnitude) in batch.inputs.iter_mut().zip(&batch.mixture) {
@@ -175,7 +196,13 @@ impl SeparationBatcher {
 
 /// Copies frames `start..start + frames`, bins `..bins` of `features` into `out` (row-major);
 /// what lies past the end stays as it is (zero).
-fn copy_patch(features: &CachedFeatures, start: usize, frames: usize, bins: usize, out: &mut [f32]) {
+fn copy_patch(
+    features: &CachedFeatures,
+    start: usize,
+    frames: usize,
+    bins: usize,
+    out: &mut [f32],
+) {
     let used = features.bins.min(bins);
     for (row, frame) in (start..(start + frames).min(features.frames)).enumerate() {
         out[row * bins..row * bins + used].copy_from_slice(&features.row(frame)[..used]);

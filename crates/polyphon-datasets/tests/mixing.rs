@@ -18,9 +18,10 @@ const KEYS: usize = 23;
 /// a 0.7 s file.
 fn two_tones(dir: &Path) -> PathBuf {
     let mut entries = Vec::new();
-    for (name, hz, pitch, onset, offset, seconds) in
-        [("c4", 261.63, 60, 0.0, 0.8, 1.0), ("e4", 329.63, 64, 0.2, 0.6, 0.7)]
-    {
+    for (name, hz, pitch, onset, offset, seconds) in [
+        ("c4", 261.63, 60, 0.0, 0.8, 1.0),
+        ("e4", 329.63, 64, 0.2, 0.6, 0.7),
+    ] {
         let samples: Vec<f32> = (0..(44_100.0 * seconds) as usize)
             .map(|i| {
                 let t = i as f64 / 44_100.0;
@@ -28,8 +29,14 @@ fn two_tones(dir: &Path) -> PathBuf {
                 (on * 0.3 * (t * 2.0 * std::f64::consts::PI * hz).sin()) as f32
             })
             .collect();
-        write_wav(dir.join(format!("{name}.wav")), &samples, 44_100, 1, WavFormat::Float32)
-            .unwrap();
+        write_wav(
+            dir.join(format!("{name}.wav")),
+            &samples,
+            44_100,
+            1,
+            WavFormat::Float32,
+        )
+        .unwrap();
         write_csv(
             &dir.join(format!("{name}.csv")),
             &[Note::new(onset, offset, pitch, 100)],
@@ -140,7 +147,13 @@ fn batches_are_seeded_per_epoch() {
     b.start_epoch(1);
     let next_a = a.next_batch(&empty).unwrap();
     assert_ne!(Some(next_a), b.next_batch(&empty));
-    let mut c = batcher(&manifest, MixingOptions { seed: 6, ..options(2, false) });
+    let mut c = batcher(
+        &manifest,
+        MixingOptions {
+            seed: 6,
+            ..options(2, false)
+        },
+    );
     a.start_epoch(0);
     assert_ne!(a.next_batch(&empty), c.next_batch(&empty));
 }

@@ -96,7 +96,11 @@ mod tests {
         assert!(loss_value(&consistent).abs() < 1e-6);
         let off = union_consistency_loss(tensor([logit(0.9), logit(0.19)]), parts());
         let expected = (0.9f32 - 0.6).powi(2) / 2.0;
-        assert!((loss_value(&off) - expected).abs() < 1e-5, "{}", loss_value(&off));
+        assert!(
+            (loss_value(&off) - expected).abs() < 1e-5,
+            "{}",
+            loss_value(&off)
+        );
     }
 
     #[test]

@@ -101,12 +101,8 @@ fn fluid_splits_intervals_and_notes_both_ways() {
     // Validation holds out one whole variant (here one of the two velocities): every
     // training combination is validated, on a rendering it was not trained on.
     for manifest in [&combi, &isol] {
-        let pitches = |e: &&ManifestEntry| {
-            e.file.split("_v").next().unwrap().to_string()
-        };
-        let variant = |e: &&ManifestEntry| {
-            e.file.split("_v").nth(1).unwrap().to_string()
-        };
+        let pitches = |e: &&ManifestEntry| e.file.split("_v").next().unwrap().to_string();
+        let variant = |e: &&ManifestEntry| e.file.split("_v").nth(1).unwrap().to_string();
         let of = |split: Split| manifest.iter().filter(move |e| e.split == split);
         let mut train: Vec<String> = of(Split::Train).map(|e| pitches(&e)).collect();
         let mut valid: Vec<String> = of(Split::Valid).map(|e| pitches(&e)).collect();

@@ -5,16 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use polyphon_datasets::{
-    FeatureCache, SeparationBatch, SeparationBatcher, SeparationSet,
-};
+use polyphon_datasets::{FeatureCache, SeparationBatch, SeparationBatcher, SeparationSet};
 use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::separation::{
-    masks_from_logits, MaskActivation, SeparationArchitecture, SeparationModel,
-    SeparationNetwork, SEPARATION_BINS, SEPARATION_PATCH_FRAMES,
+    masks_from_logits, MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork,
+    SEPARATION_BINS, SEPARATION_PATCH_FRAMES,
 };
 use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_synth::manifest::Split;
@@ -77,9 +75,17 @@ pub struct SeparationEpochLog {
 
 /// Progress reports for a caller's progress bar.
 pub enum SeparationProgress<'a> {
-    Loaded { train_patches: usize, valid_files: usize },
-    EpochStart { epoch: usize, batches: usize },
-    Batch { loss: f32 },
+    Loaded {
+        train_patches: usize,
+        valid_files: usize,
+    },
+    EpochStart {
+        epoch: usize,
+        batches: usize,
+    },
+    Batch {
+        loss: f32,
+    },
     EpochEnd(&'a SeparationEpochLog),
 }
 
@@ -115,10 +121,16 @@ fn settings(config: &SeparationTrainConfig) -> Result<Settings> {
     let loss = match config.loss.as_str() {
         "l1" => MagnitudeLoss::L1,
         "mse" => MagnitudeLoss::Mse,
-        other => return Err(TrainError::Invalid(format!("unknown loss {other:?} (l1 or mse)"))),
+        other => {
+            return Err(TrainError::Invalid(format!(
+                "unknown loss {other:?} (l1 or mse)"
+            )))
+        }
     };
     if config.sources.len() < 2 {
-        return Err(TrainError::Invalid("name at least two sources to separate".into()));
+        return Err(TrainError::Invalid(
+            "name at least two sources to separate".into(),
+        ));
     }
     Ok(Settings {
         architecture: config.architecture.parse()?,
@@ -178,7 +190,10 @@ pub fn train_separation(
     let (mut network, mut optimizer) = if state.completed_epochs > 0 {
         load_checkpoint(settings.architecture, sources, out, &device)?
     } else {
-        (SeparationNetwork::new(settings.architecture, sources, &device), adam())
+        (
+            SeparationNetwork::new(settings.architecture, sources, &device),
+            adam(),
+        )
     };
     for epoch in state.completed_epochs..config.epochs {
         if state.epochs_without_improvement >= config.patience {
@@ -209,7 +224,9 @@ pub fn train_separation(
             seconds: started.elapsed().as_secs_f64(),
         };
         progress(SeparationProgress::EpochEnd(&log));
-        finish_epoch(&mut state, log, &network, &optimizer, config, &settings, out)?;
+        finish_epoch(
+            &mut state, log, &network, &optimizer, config, &settings, out,
+        )?;
     }
     Ok(SeparationOutcome {
         epochs: state.log.clone(),
@@ -229,7 +246,10 @@ fn batch_loss(
     let tensor = |values: &[f32], channels: usize| {
         Tensor::<4>::from_data(TensorData::new(values.to_vec(), shape(channels)), device)
     };
-    let masks = masks_from_logits(network.forward(tensor(&batch.inputs, 1)), settings.activation);
+    let masks = masks_from_logits(
+        network.forward(tensor(&batch.inputs, 1)),
+        settings.activation,
+    );
     let mixture = tensor(&batch.mixture, 1).repeat_dim(1, batch.sources);
     let error = masks * mixture - tensor(&batch.targets, batch.sources);
     match settings.loss {
@@ -249,7 +269,8 @@ fn validate(
     let device = polyphon_models::default_device();
     let inference = inference.to_device(&device);
     let frames = SEPARATION_PATCH_FRAMES;
-    let mut batches = SeparationBatcher::new(valid, config.batch_size, frames, SEPARATION_BINS, frames, 0);
+    let mut batches =
+        SeparationBatcher::new(valid, config.batch_size, frames, SEPARATION_BINS, frames, 0);
     let (mut sum, mut count) = (0.0, 0usize);
     while let Some(batch) = batches.next_batch(valid) {
         let loss = batch_loss(&inference, &batch, settings, &device);
@@ -298,8 +319,12 @@ fn finish_epoch(
         path: path.to_path_buf(),
         detail,
     };
-    if state.best_valid_loss.is_none_or(|best| log.valid_loss < best) {
-        let model = SeparationModel::new(network.clone(), config.sources.clone(), settings.activation);
+    if state
+        .best_valid_loss
+        .is_none_or(|best| log.valid_loss < best)
+    {
+        let model =
+            SeparationModel::new(network.clone(), config.sources.clone(), settings.activation);
         model.save_with(out.join("model.json"), Precision::F16)?;
         state.best_valid_loss = Some(log.valid_loss);
         state.epochs_without_improvement = 0;

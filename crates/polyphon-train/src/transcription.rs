@@ -11,8 +11,8 @@ use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::{
-    adam, bce_loss, step, training_device, union_consistency_loss, Architecture, Network, Precision, TranscriptionModel,
-    CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
+    adam, bce_loss, step, training_device, union_consistency_loss, Architecture, Network,
+    Precision, TranscriptionModel, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
 };
 use polyphon_plot::{line_chart, Series};
 use polyphon_synth::manifest::Split;
@@ -113,8 +113,7 @@ pub fn train_transcription(
             ..saved.clone()
         } == *now
     };
-    let mut state: RunState =
-        prepare_run(config, &files.config, &files.state, out, resume, same)?;
+    let mut state: RunState = prepare_run(config, &files.config, &files.state, out, resume, same)?;
 
     let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
     let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
@@ -243,7 +242,8 @@ fn train_step(
     device: &Device,
 ) -> (Network, f32) {
     let forward = |inputs: &[f32]| {
-        let inputs = Tensor::<4>::from_data(TensorData::new(inputs.to_vec(), batch.input_shape), device);
+        let inputs =
+            Tensor::<4>::from_data(TensorData::new(inputs.to_vec(), batch.input_shape), device);
         match &network {
             Network::ConvNet(net) => net.forward(inputs),
             Network::SmallConvNet(net) => net.forward(inputs),
@@ -394,4 +394,3 @@ fn write_log_csv(path: &Path, log: &[EpochLog]) -> Result<()> {
     }
     write_atomically(path, text.as_bytes())
 }
-

@@ -23,6 +23,8 @@ pub struct DatasetEval<'a> {
     pub files: usize,
     pub per_file_csv: Option<&'a Path>,
     pub json: bool,
+    /// Trained models to score beside the baselines: bundled names or sidecar paths.
+    pub models: &'a [String],
 }
 
 /// One system's scores for one source of one file.
@@ -58,10 +60,18 @@ pub fn run(eval: &DatasetEval) -> Result<()> {
     }
     let chosen = spread(&pairs, eval.files);
     let root = eval.manifest.parent().unwrap_or(Path::new("."));
-    let separators: Vec<Box<dyn Separator>> = vec![
+    let mut separators: Vec<Box<dyn Separator>> = vec![
         Box::new(MixtureAsEstimate),
         Box::new(IdealRatioMask::new(IRM_N_FFT, IRM_HOP)?),
     ];
+    for choice in eval.models {
+        let model = crate::bundled::separation_model(Some(choice))?;
+        let name = std::path::Path::new(choice)
+            .parent()
+            .and_then(|p| p.file_name())
+            .map_or_else(|| choice.clone(), |n| n.to_string_lossy().into_owned());
+        separators.push(Box::new(super::separators::ModelSeparator { name, model }));
+    }
     let mut scores = Vec::new();
     for (index, entry) in chosen.iter().enumerate() {
         let track = load_track(root, entry)?;

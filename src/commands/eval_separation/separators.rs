@@ -95,3 +95,36 @@ pub fn run_separator(separator: &dyn Separator, track: &Track) -> Result<Vec<Vec
     }
     Ok(estimates)
 }
+
+/// A trained separation model (`polyphon separate`'s pipeline), its sources reordered to the
+/// track's.
+pub struct ModelSeparator {
+    pub name: String,
+    pub model: polyphon_models::separation::SeparationModel,
+}
+
+impl Separator for ModelSeparator {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn separate(&self, track: &Track) -> Result<Vec<Vec<Vec<f32>>>> {
+        let mut stems = crate::commands::separate::separate_signal(
+            &self.model,
+            &track.mix,
+            track.sample_rate,
+            |_, _| {},
+        )?;
+        track
+            .sources
+            .iter()
+            .map(|source| {
+                let index = self.model.sources().iter().position(|s| s == source);
+                let index = index.with_context(|| {
+                    format!("{}: the model does not separate {source}", self.name)
+                })?;
+                Ok(std::mem::take(&mut stems[index]))
+            })
+            .collect()
+    }
+}

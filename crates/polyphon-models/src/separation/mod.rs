@@ -162,7 +162,11 @@ const WINDOW_MARGIN: usize = 64;
 
 impl SeparationModel {
     /// Wraps a network for inference on the default device (running statistics, no dropout).
-    pub fn new(network: SeparationNetwork, sources: Vec<String>, activation: MaskActivation) -> Self {
+    pub fn new(
+        network: SeparationNetwork,
+        sources: Vec<String>,
+        activation: MaskActivation,
+    ) -> Self {
         let device = default_device();
         Self {
             network: network.valid().to_device(&device),
@@ -209,7 +213,8 @@ impl SeparationModel {
             let keep_end = (start + step).min(frames);
             for (source, mask) in masks.iter_mut().enumerate() {
                 for frame in start..keep_end {
-                    let row = &window[source][(frame - first) * SEPARATION_BINS..][..SEPARATION_BINS];
+                    let row =
+                        &window[source][(frame - first) * SEPARATION_BINS..][..SEPARATION_BINS];
                     let out = &mut mask[frame * width..(frame + 1) * width];
                     out[..SEPARATION_BINS].copy_from_slice(row);
                     out[SEPARATION_BINS] = row[SEPARATION_BINS - 1];
@@ -222,7 +227,12 @@ impl SeparationModel {
 
     /// Masks of the window of `WINDOW_FRAMES` frames from `first` (zeros past the end), per
     /// source `WINDOW_FRAMES × SEPARATION_BINS`.
-    fn window_masks(&self, magnitudes: &[f32], frames: usize, first: usize) -> Result<Vec<Vec<f32>>> {
+    fn window_masks(
+        &self,
+        magnitudes: &[f32],
+        frames: usize,
+        first: usize,
+    ) -> Result<Vec<Vec<f32>>> {
         let width = SEPARATION_BINS + 1;
         let mut input = vec![0f32; WINDOW_FRAMES * SEPARATION_BINS];
         for (row, frame) in (first..frames.min(first + WINDOW_FRAMES)).enumerate() {
@@ -247,5 +257,84 @@ impl SeparationModel {
             .chunks_exact(WINDOW_FRAMES * SEPARATION_BINS)
             .map(<[f32]>::to_vec)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trainable_param_count;
+
+    fn ramp(frames: usize, bins: usize) -> Tensor<4> {
+        let values: Vec<f32> = (0..frames * bins).map(|i| (i % 97) as f32 / 97.0).collect();
+        Tensor::<4>::from_data(
+            TensorData::new(values, [1, 1, frames, bins]),
+            &default_device(),
+        )
+    }
+
+    #[test]
+    fn both_networks_give_one_mask_per_source_at_the_input_size() {
+        for architecture in [
+            SeparationArchitecture::UNet,
+            SeparationArchitecture::UNetBiLstm,
+        ] {
+            let network = SeparationNetwork::new(architecture, 2, &default_device());
+            let logits = network.forward(ramp(SEPARATION_PATCH_FRAMES, SEPARATION_BINS));
+            assert_eq!(
+                logits.dims(),
+                [1, 2, SEPARATION_PATCH_FRAMES, SEPARATION_BINS]
+            );
+            assert_eq!(SEPARATION_PATCH_FRAMES % architecture.multiple(), 0);
+        }
+        let unet = SeparationNetwork::new(SeparationArchitecture::UNet, 2, &default_device());
+        let params = trainable_param_count(&unet);
+        assert!((900_000..1_200_000).contains(&params), "{params}");
+    }
+
+    #[test]
+    fn softmax_masks_sum_to_one_and_windows_cover_long_inputs() {
+        let network = SeparationNetwork::new(SeparationArchitecture::UNet, 2, &default_device());
+        let model = SeparationModel::new(
+            network,
+            vec!["a".into(), "b".into()],
+            MaskActivation::Softmax,
+        );
+        // Longer than one window, not a multiple of anything.
+        let frames = 700;
+        let magnitudes: Vec<f32> = (0..frames * (SEPARATION_BINS + 1))
+            .map(|i| (i % 13) as f32 * 0.01)
+            .collect();
+        let masks = model.masks(&magnitudes, frames).unwrap();
+        assert_eq!(masks.len(), 2);
+        for (a, b) in masks[0].iter().zip(&masks[1]) {
+            assert!((a + b - 1.0).abs() < 1e-5);
+        }
+        assert!(model.masks(&magnitudes[1..], frames).is_err());
+    }
+
+    #[test]
+    fn saved_models_load_with_their_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let network =
+            SeparationNetwork::new(SeparationArchitecture::UNetBiLstm, 2, &default_device());
+        let model = SeparationModel::new(
+            network,
+            vec!["bass".into(), "flute".into()],
+            MaskActivation::Sigmoid,
+        );
+        let path = dir.path().join("model.json");
+        model.save_with(&path, crate::Precision::F32).unwrap();
+        let back = SeparationModel::load(&path).unwrap();
+        assert_eq!(back.sources(), ["bass", "flute"]);
+        assert_eq!(back.activation(), MaskActivation::Sigmoid);
+        let frames = 40;
+        let magnitudes = vec![0.5f32; frames * (SEPARATION_BINS + 1)];
+        assert_eq!(
+            model.masks(&magnitudes, frames).unwrap(),
+            back.masks(&magnitudes, frames).unwrap()
+        );
+        std::fs::write(&path, "{}").unwrap();
+        assert!(SeparationModel::load(&path).is_err());
     }
 }

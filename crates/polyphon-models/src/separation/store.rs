@@ -79,7 +79,12 @@ impl SeparationModel {
         let description = parse(&text, sidecar)?;
         let path = weights.join(&description.weights);
         let record = ModuleRecord::load(&path);
-        from_record(&description, record.map_err(|e| e.to_string()), &path, &default_device())
+        from_record(
+            &description,
+            record.map_err(|e| e.to_string()),
+            &path,
+            &default_device(),
+        )
     }
 
     /// A model whose sidecar and weights are held in memory (compiled into the binary).

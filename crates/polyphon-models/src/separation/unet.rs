@@ -53,7 +53,11 @@ impl UNet {
         let mut up = Vec::with_capacity(WIDTHS.len());
         for i in 0..WIDTHS.len() {
             let level = WIDTHS.len() - 1 - i;
-            let input = if i == 0 { WIDTHS[level] } else { 2 * WIDTHS[level] };
+            let input = if i == 0 {
+                WIDTHS[level]
+            } else {
+                2 * WIDTHS[level]
+            };
             up.push(if level == 0 {
                 Up::output([input, sources], device)
             } else {
