@@ -62,11 +62,15 @@ impl StreamResampler {
     pub fn finish(mut self, out: &mut Vec<f32>) -> Result<()> {
         let total = (self.consumed * self.to as u64).div_ceil(self.from as u64);
         let pending = std::mem::take(&mut self.pending);
-        let produced = self
-            .resampler
-            .process_partial(Some(&[pending.as_slice()]), None);
-        let produced = self.first_channel(produced)?;
-        self.emit(&produced, out, total);
+        // rubato refuses an empty partial chunk: when the input ended on a chunk boundary
+        // there is nothing left to feed, only the tail to flush.
+        if !pending.is_empty() {
+            let produced = self
+                .resampler
+                .process_partial(Some(&[pending.as_slice()]), None);
+            let produced = self.first_channel(produced)?;
+            self.emit(&produced, out, total);
+        }
         while self.emitted < total {
             let produced = self.resampler.process_partial::<&[f32]>(None, None);
             let produced = self.first_channel(produced)?;
@@ -104,6 +108,19 @@ mod tests {
         (0..n)
             .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / rate as f64).sin() as f32)
             .collect()
+    }
+
+    #[test]
+    fn input_ending_on_a_chunk_boundary_flushes() {
+        for (from, to) in [(16_000, 44_100), (44_100, 16_000)] {
+            let input = sine(220.0, from, 16 * CHUNK);
+            let mut resampler = StreamResampler::new(from, to).unwrap();
+            let mut out = Vec::new();
+            resampler.push(&input, &mut out).unwrap();
+            resampler.finish(&mut out).unwrap();
+            let expected = (input.len() as u64 * to as u64).div_ceil(from as u64) as usize;
+            assert_eq!(out.len(), expected);
+        }
     }
 
     #[test]
