@@ -144,28 +144,30 @@ fn rerun_skips_finished_files_and_redoes_missing_ones() {
 #[test]
 fn manifest_is_deterministic_for_a_seed() {
     let Some(sf) = soundfont() else { return };
-    let (a, b, c) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut options = tiny_fluid(sf.clone(), a.path(), 11);
-    options.highest_pitch = 64; // 15 intervals, so different seeds give different splits
+    // Two variants: validation holds out one of them, chosen by the seed.
+    options.velocities = vec![70, 100];
     run_fluid(&options).unwrap();
     run_fluid(&FluidOptions {
         out_dir: b.path().to_path_buf(),
         ..options.clone()
     })
     .unwrap();
-    run_fluid(&FluidOptions {
-        out_dir: c.path().to_path_buf(),
-        seed: 12,
-        ..options
-    })
-    .unwrap();
-    let read = |d: &tempfile::TempDir| std::fs::read(d.path().join("fluid-combi.jsonl")).unwrap();
-    assert_eq!(read(&a), read(&b));
-    assert_ne!(read(&a), read(&c));
+    let read = |d: &Path| std::fs::read(d.join("fluid-combi.jsonl")).unwrap();
+    assert_eq!(read(a.path()), read(b.path()));
+    // Some other seed holds out the other variant (rerunning in place only rewrites the
+    // manifests: the audio is there).
+    let differs = (12..20).any(|seed| {
+        run_fluid(&FluidOptions {
+            out_dir: b.path().to_path_buf(),
+            seed,
+            ..options.clone()
+        })
+        .unwrap();
+        read(a.path()) != read(b.path())
+    });
+    assert!(differs, "no seed in 12..20 changed the split");
 }
 
 #[test]
