@@ -69,6 +69,23 @@ impl ShuffledOrder {
     }
 }
 
+/// `(piece, first frame)` of patches of `frames` frames starting every `hop` frames of pieces
+/// of the given lengths, the last one reaching (or passing) each piece's end.
+pub(crate) fn patch_starts(
+    lengths: impl Iterator<Item = usize>,
+    frames: usize,
+    hop: usize,
+) -> Vec<(u32, u32)> {
+    let hop = hop.max(1);
+    lengths
+        .enumerate()
+        .flat_map(|(p, length)| {
+            let starts = length.saturating_sub(frames).div_ceil(hop) + 1;
+            (0..starts).map(move |s| (p as u32, (s * hop) as u32))
+        })
+        .collect()
+}
+
 /// Shuffled batches of single frames with their context windows (the ConvNets' input).
 pub struct FrameBatcher {
     order: ShuffledOrder,
@@ -161,16 +178,7 @@ impl PatchBatcher {
         hop: usize,
         seed: u64,
     ) -> Self {
-        let hop = hop.max(1);
-        let order = set
-            .pieces
-            .iter()
-            .enumerate()
-            .flat_map(|(p, piece)| {
-                let starts = piece.features.frames.saturating_sub(frames).div_ceil(hop) + 1;
-                (0..starts).map(move |s| (p as u32, (s * hop) as u32))
-            })
-            .collect();
+        let order = patch_starts(set.pieces.iter().map(|p| p.features.frames), frames, hop);
         Self {
             order: ShuffledOrder::new(order, batch_size, seed),
             frames,

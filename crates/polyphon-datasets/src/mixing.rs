@@ -14,7 +14,7 @@ use std::path::Path;
 
 use polyphon_audio::read_mono;
 use polyphon_features::{Extractor, FeatureSpec, FrameGrid};
-use polyphon_synth::manifest::{read_manifest, Split};
+use polyphon_synth::manifest::{read_split, Split};
 use polyphon_synth::notes::{read_csv, Note};
 use polyphon_synth::rng::SeededRng;
 use rayon::prelude::*;
@@ -90,17 +90,7 @@ impl MixingBatcher {
         options: MixingOptions,
     ) -> Result<Self> {
         let root = manifest.parent().unwrap_or(Path::new("."));
-        let entries: Vec<_> = read_manifest(manifest)?
-            .into_iter()
-            .filter(|e| e.split == split)
-            .collect();
-        if entries.is_empty() {
-            return Err(DatasetError::Invalid(format!(
-                "{}: no files in split '{}' to mix",
-                manifest.display(),
-                split.name()
-            )));
-        }
+        let entries = read_split(manifest, split)?;
         if options.max_parts == 0 || options.batch_size == 0 || options.batches_per_epoch == 0 {
             return Err(DatasetError::Invalid(
                 "mixing needs at least one part, one example per batch and one batch".into(),

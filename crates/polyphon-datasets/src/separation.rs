@@ -7,7 +7,7 @@ use polyphon_features::FeatureSpec;
 use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
 use rayon::prelude::*;
 
-use crate::batches::ShuffledOrder;
+use crate::batches::{patch_starts, ShuffledOrder};
 use crate::{CachedFeatures, DatasetError, FeatureCache, Result};
 
 /// One mixture: its magnitudes and those of each requested source, `frames × bins`.
@@ -127,16 +127,7 @@ impl SeparationBatcher {
         hop: usize,
         seed: u64,
     ) -> Self {
-        let hop = hop.max(1);
-        let order = set
-            .pieces
-            .iter()
-            .enumerate()
-            .flat_map(|(p, piece)| {
-                let starts = piece.mixture.frames.saturating_sub(frames).div_ceil(hop) + 1;
-                (0..starts).map(move |s| (p as u32, (s * hop) as u32))
-            })
-            .collect();
+        let order = patch_starts(set.pieces.iter().map(|p| p.mixture.frames), frames, hop);
         Self {
             order: ShuffledOrder::new(order, batch_size, seed),
             frames,

@@ -1,10 +1,10 @@
 use std::path::Path;
 
-use polyphon_synth::manifest::{read_manifest, Split};
+use polyphon_synth::manifest::{read_split, Split};
 use polyphon_synth::notes::{frame_labels, read_csv, FrameLabels};
 use rayon::prelude::*;
 
-use crate::{CachedFeatures, DatasetError, FeatureCache, Result};
+use crate::{CachedFeatures, FeatureCache, Result};
 
 /// MIDI number of the lowest piano key (A0) and the number of keys: the models' 88 outputs.
 pub const PIANO_LOWEST: u8 = 21;
@@ -34,17 +34,7 @@ impl TranscriptionSet {
         keys: usize,
     ) -> Result<Self> {
         let root = manifest.parent().unwrap_or(Path::new("."));
-        let entries: Vec<_> = read_manifest(manifest)?
-            .into_iter()
-            .filter(|e| e.split == split)
-            .collect();
-        if entries.is_empty() {
-            return Err(DatasetError::Invalid(format!(
-                "{}: no files in split '{}'",
-                manifest.display(),
-                split.name()
-            )));
-        }
+        let entries = read_split(manifest, split)?;
         let fps = cache.spec().fps();
         let pieces = entries
             .par_iter()
