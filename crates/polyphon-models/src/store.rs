@@ -79,16 +79,13 @@ impl TranscriptionModel {
             precision,
             weights: file_name(&weights),
         };
-        let record = cast(self.network().clone(), precision.dtype()).into_record();
-        record.save(&weights).map_err(|err| ModelError::Record {
-            path: weights.clone(),
-            message: err.to_string(),
-        })?;
-        let json = serde_json::to_string_pretty(&description).expect("plain data serialises");
-        fs::write(sidecar, json + "\n").map_err(|source| ModelError::Io {
-            path: sidecar.to_path_buf(),
-            source,
-        })
+        save_module(
+            self.network().clone(),
+            precision,
+            &weights,
+            sidecar,
+            &description,
+        )
     }
 
     /// Loads onto [`default_device`]; see [`load_on`](Self::load_on).
@@ -182,6 +179,27 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Writes `module`'s weights at `precision` to `weights` and `description` as JSON to
+/// `sidecar`: the save step every model kind shares.
+pub(crate) fn save_module<M: Module, D: Serialize>(
+    module: M,
+    precision: Precision,
+    weights: &Path,
+    sidecar: &Path,
+    description: &D,
+) -> Result<()> {
+    let record = cast(module, precision.dtype()).into_record();
+    record.save(weights).map_err(|err| ModelError::Record {
+        path: weights.to_path_buf(),
+        message: err.to_string(),
+    })?;
+    let json = serde_json::to_string_pretty(description).expect("plain data serialises");
+    fs::write(sidecar, json + "\n").map_err(|source| ModelError::Io {
+        path: sidecar.to_path_buf(),
+        source,
+    })
 }
 
 /// Casts every float tensor of a module (running statistics included).

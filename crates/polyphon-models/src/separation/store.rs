@@ -13,7 +13,7 @@ use super::{
     MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_HOP,
     SEPARATION_N_FFT, SEPARATION_SAMPLE_RATE,
 };
-use crate::store::cast;
+use crate::store::save_module;
 use crate::{default_device, ModelError, Precision, Result};
 
 const FORMAT: &str = "polyphon-separation-model";
@@ -56,16 +56,13 @@ impl SeparationModel {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         };
-        let record = cast(self.network().clone(), precision.dtype()).into_record();
-        record.save(&weights).map_err(|err| ModelError::Record {
-            path: weights.clone(),
-            message: err.to_string(),
-        })?;
-        let json = serde_json::to_string_pretty(&description).expect("plain data serialises");
-        fs::write(sidecar, json + "\n").map_err(|source| ModelError::Io {
-            path: sidecar.to_path_buf(),
-            source,
-        })
+        save_module(
+            self.network().clone(),
+            precision,
+            &weights,
+            sidecar,
+            &description,
+        )
     }
 
     /// Reads a sidecar written by [`save_with`](Self::save_with) and its weights.
