@@ -74,7 +74,7 @@ pub struct FluidArgs {
     /// Note durations in seconds.
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2")]
     pub durations: Vec<f64>,
-    /// Fraction of the training events (grouped by pitches) held out for validation.
+    /// Fraction of the velocity × duration variants held out for validation (the same for every combination).
     #[arg(long, default_value_t = 0.1)]
     pub valid_fraction: f64,
     #[command(flatten)]

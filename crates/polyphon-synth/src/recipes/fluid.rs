@@ -29,7 +29,7 @@ pub struct FluidOptions {
     pub durations: Vec<f64>,
     /// Silence before the onset, so the onset is visible in the audio.
     pub lead_in: f64,
-    /// Fraction of the training events held out for validation.
+    /// Fraction of the rendering variants (velocity × duration) held out for validation.
     pub valid_fraction: f64,
     pub bank: u8,
     pub program: u8,
