@@ -118,11 +118,7 @@ pub fn run(bench: SeparationBench) -> Result<()> {
     write_test_signal(&input, bench.minutes)?;
     let start = Instant::now();
     let audio = read_channels(&input)?;
-    let channels: Vec<Vec<f32>> = audio
-        .channels
-        .iter()
-        .map(|c| c.iter().map(|&s| s as f32).collect())
-        .collect();
+    let channels = super::eval_separation::dataset::to_f32(audio.channels);
     super::separate::separate_signal(&model, &channels, audio.sample_rate, |_, _| {})?;
     let seconds = start.elapsed().as_secs_f64();
     println!(

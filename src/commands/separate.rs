@@ -42,11 +42,7 @@ pub fn run(args: SeparateArgs) -> Result<()> {
     if audio.frames() == 0 {
         bail!("{} holds no samples", args.input.display());
     }
-    let channels: Vec<Vec<f32>> = audio
-        .channels
-        .iter()
-        .map(|c| c.iter().map(|&s| s as f32).collect())
-        .collect();
+    let channels = super::eval_separation::dataset::to_f32(audio.channels);
     let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
         "separating {bar:30} {pos}/{len} s {eta} left",
     )?);

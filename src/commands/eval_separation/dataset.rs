@@ -196,7 +196,8 @@ fn check_same_shape(
     Ok(())
 }
 
-fn to_f32(channels: Vec<Vec<f64>>) -> Vec<Vec<f32>> {
+/// Decoded channels as the separators take them.
+pub fn to_f32(channels: Vec<Vec<f64>>) -> Vec<Vec<f32>> {
     channels
         .into_iter()
         .map(|c| c.into_iter().map(|x| x as f32).collect())
