@@ -152,6 +152,10 @@ pub fn train_separation(
     mut progress: impl FnMut(SeparationProgress),
 ) -> Result<SeparationOutcome> {
     let settings = settings(config)?;
+    // The data first: a bad manifest leaves no run folder behind.
+    let cache = FeatureCache::new(cache_dir, "stft1024", SeparationSet::spec())?;
+    let train = SeparationSet::load(manifest, Split::Train, &cache, &config.sources)?;
+    let valid = SeparationSet::load(manifest, Split::Valid, &cache, &config.sources)?;
     let paths = |name: &str| out.join(name);
     let same = |saved: &SeparationTrainConfig, now: &SeparationTrainConfig| {
         SeparationTrainConfig {
@@ -167,9 +171,6 @@ pub fn train_separation(
         resume,
         same,
     )?;
-    let cache = FeatureCache::new(cache_dir, "stft1024", SeparationSet::spec())?;
-    let train = SeparationSet::load(manifest, Split::Train, &cache, &config.sources)?;
-    let valid = SeparationSet::load(manifest, Split::Valid, &cache, &config.sources)?;
     let frames = SEPARATION_PATCH_FRAMES;
     let mut batcher = SeparationBatcher::new(
         &train,

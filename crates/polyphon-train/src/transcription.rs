@@ -105,6 +105,11 @@ pub fn train_transcription(
     mut progress: impl FnMut(Progress),
 ) -> Result<TrainOutcome> {
     let architecture: Architecture = config.architecture.parse()?;
+    // The data first: a bad manifest leaves no run folder behind.
+    let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
+    let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
+    let train = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
+    let valid = TranscriptionSet::load(manifest, Split::Valid, &cache, lowest, keys)?;
     let files = RunFiles::new(out);
     // The epoch limit may grow on resume; everything else must stay as it was.
     let same = |saved: &TranscriptionTrainConfig, now: &TranscriptionTrainConfig| {
@@ -115,10 +120,6 @@ pub fn train_transcription(
     };
     let mut state: RunState = prepare_run(config, &files.config, &files.state, out, resume, same)?;
 
-    let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
-    let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
-    let train = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
-    let valid = TranscriptionSet::load(manifest, Split::Valid, &cache, lowest, keys)?;
     progress(Progress::Loaded {
         train_frames: train.frames(),
         valid_frames: valid.frames(),
