@@ -21,7 +21,9 @@ mod transcription;
 pub use batches::{Batch, Batches, FrameBatcher, PatchBatcher};
 pub use cache::{CachedFeatures, FeatureCache};
 pub use mixing::{MixingBatcher, MixingOptions};
-pub use separation::{SeparationBatch, SeparationBatcher, SeparationPiece, SeparationSet};
+pub use separation::{
+    wave_len, PieceWaves, SeparationBatch, SeparationBatcher, SeparationPiece, SeparationSet,
+};
 pub use transcription::{Piece, TranscriptionSet, PIANO_KEYS, PIANO_LOWEST};
 
 /// Errors while assembling a data set.

@@ -90,3 +90,61 @@ fn pairs_load_and_patch_with_stems_aligned() {
     assert!(energy(1, 50..66) > 10.0 * energy(0, 50..66)); // 900 Hz is bin 57.6
     assert!(SeparationSet::load(&manifest, Split::Test, &cache, &sources).is_err());
 }
+
+#[test]
+fn waves_follow_each_patch_and_match_the_cached_magnitudes() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = vec![mixture(
+        dir.path(),
+        "pair-0",
+        &[("bass", 60.0), ("flute", 900.0)],
+    )];
+    let manifest = dir.path().join("m.jsonl");
+    write_manifest(&manifest, &entries).unwrap();
+    let cache = FeatureCache::new(dir.path().join("cache"), "s", SeparationSet::spec()).unwrap();
+    let sources = vec!["bass".to_string(), "flute".to_string()];
+    let set = SeparationSet::load_with_waves(&manifest, Split::Train, &cache, &sources).unwrap();
+    let (frames, bins) = (16, 512);
+    let mut batcher = SeparationBatcher::new(&set, 8, frames, bins, 16, 0);
+    let batch = batcher.next_batch(&set).unwrap();
+    assert_eq!(batch.wave_len, polyphon_datasets::wave_len(frames));
+    assert_eq!(batch.wave_len, frames * 256 - 768);
+    // |real + i imag| is the cached magnitude of the same patch.
+    for ((re, im), magnitude) in batch
+        .mixture_real
+        .iter()
+        .zip(&batch.mixture_imag)
+        .zip(&batch.mixture)
+    {
+        assert!((re.hypot(*im) - magnitude).abs() < 1e-3 * (1.0 + magnitude));
+    }
+    // Patches are shuffled: find each one's start by its waves, which must be the stems'
+    // samples from 256 samples after its first frame centre.
+    let bass = tone(60.0, 16_000);
+    let flute = tone(900.0, 16_000);
+    for i in 0..batch.size {
+        let wave = |s: usize| &batch.waves[(i * 2 + s) * batch.wave_len..][..batch.wave_len];
+        let start = (0..63)
+            .find(|&start| {
+                let first = start * 256 + 256;
+                let end = (first + batch.wave_len).min(16_000);
+                wave(0)[..end - first]
+                    .iter()
+                    .zip(&bass[first..end])
+                    .all(|(a, b)| (a - b).abs() < 1e-6)
+            })
+            .expect("every patch's bass wave is a slice of the bass stem");
+        let first = start * 256 + 256;
+        let end = (first + batch.wave_len).min(16_000);
+        assert!(wave(1)[..end - first]
+            .iter()
+            .zip(&flute[first..end])
+            .all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+    // Without waves the fields stay empty.
+    let plain = SeparationSet::load(&manifest, Split::Train, &cache, &sources).unwrap();
+    let batch = SeparationBatcher::new(&plain, 8, frames, bins, 16, 0)
+        .next_batch(&plain)
+        .unwrap();
+    assert!(batch.waves.is_empty() && batch.mixture_real.is_empty() && batch.wave_len == 0);
+}

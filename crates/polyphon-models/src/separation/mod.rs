@@ -13,6 +13,7 @@ mod blocks;
 pub mod store;
 mod unet;
 mod unet_bilstm;
+pub mod waveform;
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use unet::UNet;
 pub use unet_bilstm::UNetBiLstm;
+pub use waveform::{negative_sdr, PatchIstft};
 
 use crate::{default_device, ModelError, Result};
 
