@@ -25,7 +25,7 @@ pub use downmix::Downmix;
 pub use error::AudioError;
 pub use resample::StreamResampler;
 pub use stream::{read_mono, MonoAudio, MonoStream};
-pub use wav::{write_wav, WavFormat};
+pub use wav::{write_wav, WavFormat, WavStreamWriter};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, AudioError>;

@@ -1,6 +1,8 @@
-use std::path::Path;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
 
-use crate::{AtomicFile, AudioError, Result};
+use crate::{AudioError, Result};
 
 /// Sample format of a written WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,45 +22,114 @@ pub fn write_wav(
     channels: u16,
     format: WavFormat,
 ) -> Result<()> {
-    let path = path.as_ref();
-    let fail = |detail: String| AudioError::Write {
-        path: path.to_path_buf(),
-        detail,
-    };
-    if channels == 0 || !samples.len().is_multiple_of(channels as usize) {
-        return Err(fail(format!(
-            "{} samples do not split into {channels} channels",
-            samples.len()
-        )));
+    let mut writer = WavStreamWriter::create(path, sample_rate, channels, format)?;
+    writer.write_interleaved(samples)?;
+    writer.commit()?;
+    Ok(())
+}
+
+/// A WAV file written block by block (memory flat in its length) that appears under its
+/// final name only on [`commit`](Self::commit); dropped uncommitted, it leaves nothing.
+pub struct WavStreamWriter {
+    /// hound's writer owns its output and `finalize` consumes it, so the temporary file is
+    /// hound's own, renamed once finalised (a [`crate::AtomicFile`] could not be got back).
+    writer: Option<hound::WavWriter<BufWriter<File>>>,
+    temp: PathBuf,
+    target: PathBuf,
+    channels: u16,
+    format: WavFormat,
+}
+
+impl WavStreamWriter {
+    pub fn create(
+        path: impl AsRef<Path>,
+        sample_rate: u32,
+        channels: u16,
+        format: WavFormat,
+    ) -> Result<Self> {
+        let target = path.as_ref().to_path_buf();
+        let fail = |detail: String| AudioError::Write {
+            path: target.clone(),
+            detail,
+        };
+        if channels == 0 {
+            return Err(fail("a WAV file needs at least one channel".into()));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| fail("output path has no file name".into()))?
+            .to_string_lossy()
+            .into_owned();
+        let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate,
+            bits_per_sample: match format {
+                WavFormat::Int16 => 16,
+                WavFormat::Float32 => 32,
+            },
+            sample_format: match format {
+                WavFormat::Int16 => hound::SampleFormat::Int,
+                WavFormat::Float32 => hound::SampleFormat::Float,
+            },
+        };
+        let writer = hound::WavWriter::create(&temp, spec).map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            writer: Some(writer),
+            temp,
+            target,
+            channels,
+            format,
+        })
     }
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate,
-        bits_per_sample: match format {
-            WavFormat::Int16 => 16,
-            WavFormat::Float32 => 32,
-        },
-        sample_format: match format {
-            WavFormat::Int16 => hound::SampleFormat::Int,
-            WavFormat::Float32 => hound::SampleFormat::Float,
-        },
-    };
-    let mut file = AtomicFile::create(path)?;
-    {
-        let mut writer = hound::WavWriter::new(&mut file, spec).map_err(|e| fail(e.to_string()))?;
-        for &sample in samples {
-            let written = match format {
+
+    /// Appends interleaved samples; their count must be a multiple of the channels.
+    pub fn write_interleaved(&mut self, samples: &[f32]) -> Result<()> {
+        if !samples.len().is_multiple_of(self.channels as usize) {
+            return Err(self.fail(format!(
+                "{} samples do not split into {} channels",
+                samples.len(),
+                self.channels
+            )));
+        }
+        let format = self.format;
+        let writer = self.writer.as_mut().expect("writer present until commit");
+        let written: std::result::Result<(), hound::Error> =
+            samples.iter().try_for_each(|&sample| match format {
                 WavFormat::Int16 => {
                     writer.write_sample((sample.clamp(-1.0, 1.0) * 32767.0).round() as i16)
                 }
                 WavFormat::Float32 => writer.write_sample(sample),
-            };
-            written.map_err(|e| fail(e.to_string()))?;
-        }
-        writer.finalize().map_err(|e| fail(e.to_string()))?;
+            });
+        written.map_err(|e| self.fail(e.to_string()))
     }
-    file.commit()?;
-    Ok(())
+
+    /// Finalises the header and renames the file into place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let writer = self.writer.take().expect("writer present until commit");
+        writer.finalize().map_err(|e| self.fail(e.to_string()))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|source| AudioError::Io {
+            path: self.target.clone(),
+            source,
+        })?;
+        Ok(self.target.clone())
+    }
+
+    fn fail(&self, detail: String) -> AudioError {
+        AudioError::Write {
+            path: self.target.clone(),
+            detail,
+        }
+    }
+}
+
+impl Drop for WavStreamWriter {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            drop(writer);
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -83,5 +154,34 @@ mod tests {
         let path = dir.path().join("x.wav");
         assert!(write_wav(&path, &[0.0; 3], 8000, 2, WavFormat::Int16).is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn streamed_blocks_equal_one_write_and_nothing_appears_before_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let samples: Vec<f32> = (0..2000).map(|i| (i as f32 / 50.0).cos() * 0.25).collect();
+        let whole = dir.path().join("whole.wav");
+        write_wav(&whole, &samples, 8000, 2, WavFormat::Int16).unwrap();
+        let streamed = dir.path().join("streamed.wav");
+        let mut writer = WavStreamWriter::create(&streamed, 8000, 2, WavFormat::Int16).unwrap();
+        for block in samples.chunks(300) {
+            writer.write_interleaved(block).unwrap();
+        }
+        assert!(!streamed.exists());
+        writer.commit().unwrap();
+        assert_eq!(
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap()
+        );
+
+        let dropped = dir.path().join("dropped.wav");
+        let mut writer = WavStreamWriter::create(&dropped, 8000, 1, WavFormat::Float32).unwrap();
+        writer.write_interleaved(&samples).unwrap();
+        drop(writer);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary file left"
+        );
     }
 }
