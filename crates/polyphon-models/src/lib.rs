@@ -16,12 +16,14 @@
 //! crate feature `cuda` makes [`default_device`] CUDA device 0. Training uses the same types on
 //! an autodiff device ([`training_device`]); `Module::valid()` gives the inference copy.
 //!
+//! [`instruments`] holds the instrument-family classifiers (MLP, CNN, ResNet-18) and
 //! [`separation`] holds the source-separation networks (spectrogram U-Net, U-Net + BiLSTM).
 
 mod arch;
 mod device;
 mod error;
 pub mod inference;
+pub mod instruments;
 pub mod model;
 mod params;
 pub mod patches;

@@ -1,0 +1,220 @@
+//! Instrument-family classifiers on a log-mel image `(1, bins, frames)`:
+//!
+//! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
+//!   computes itself;
+//! - [`Cnn`] (`cnn`): the seed's two convolutions and dense head;
+//! - [`ResNet18`] (`resnet18`): basic blocks [2, 2, 2, 2], global average pooling, dense 128
+//!   + dropout + dense N, at a configurable width.
+//!
+//! All return logits; [`loss`] has the single-label (softmax cross-entropy) and multi-label
+//! (sigmoid BCE, or L1 / squared error for comparison) losses, [`store`] saving, loading and
+//! batched prediction.
+
+mod cnn;
+pub mod loss;
+mod mlp;
+mod resnet;
+pub mod store;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+pub use cnn::Cnn;
+pub use loss::Loss;
+pub use mlp::{pool, Mlp, SEGMENTS};
+pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
+pub use store::{InstrumentNetDescription, InstrumentNetModel};
+
+use crate::{ModelError, Result};
+
+/// Which network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstrumentArch {
+    Mlp,
+    Mlp5,
+    Cnn,
+    #[serde(rename = "resnet18")]
+    ResNet18,
+}
+
+impl InstrumentArch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mlp => "mlp",
+            Self::Mlp5 => "mlp5",
+            Self::Cnn => "cnn",
+            Self::ResNet18 => "resnet18",
+        }
+    }
+}
+
+impl std::str::FromStr for InstrumentArch {
+    type Err = ModelError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "mlp" => Ok(Self::Mlp),
+            "mlp5" => Ok(Self::Mlp5),
+            "cnn" => Ok(Self::Cnn),
+            "resnet18" => Ok(Self::ResNet18),
+            _ => Err(ModelError::UnknownArchitecture(format!(
+                "{text} (instrument networks: mlp, mlp5, cnn, resnet18)"
+            ))),
+        }
+    }
+}
+
+/// Everything that fixes a network's shape: saved in its sidecar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetSpec {
+    pub architecture: InstrumentArch,
+    /// ResNet-18's first-stage channels (ignored by the others).
+    pub width: usize,
+    /// Mel bands and frames of the input image.
+    pub bins: usize,
+    pub frames: usize,
+    pub classes: usize,
+}
+
+impl NetSpec {
+    pub fn check(&self) -> Result<()> {
+        let too_small = self.bins < 16 || self.frames < 16;
+        if too_small || self.classes == 0 || self.width == 0 {
+            return Err(ModelError::UnknownArchitecture(format!(
+                "{}: an input of {} x {} (at least 16 x 16), {} classes, width {}",
+                self.architecture.name(),
+                self.bins,
+                self.frames,
+                self.classes,
+                self.width
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Any of the networks, as one module type for records, optimisers and training loops.
+#[derive(Module, Debug)]
+pub enum InstrumentNet {
+    Mlp(Mlp),
+    Cnn(Cnn),
+    ResNet18(ResNet18),
+}
+
+impl InstrumentNet {
+    /// A freshly initialised network on `device`.
+    pub fn new(spec: &NetSpec, device: &Device) -> Result<Self> {
+        spec.check()?;
+        let (bins, classes) = (spec.bins, spec.classes);
+        Ok(match spec.architecture {
+            InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
+            InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
+            InstrumentArch::Cnn => Self::Cnn(Cnn::new(bins, spec.frames, classes, device)),
+            InstrumentArch::ResNet18 => Self::ResNet18(ResNet18::new(spec.width, classes, device)),
+        })
+    }
+
+    /// Logits `(batch, classes)` of images `(batch, 1, bins, frames)`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Mlp(net) => net.forward(images),
+            Self::Cnn(net) => net.forward(images),
+            Self::ResNet18(net) => net.forward(images),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trainable_param_count;
+
+    fn count(architecture: InstrumentArch, width: usize, classes: usize) -> (usize, usize) {
+        let spec = NetSpec {
+            architecture,
+            width,
+            bins: 128,
+            frames: 251,
+            classes,
+        };
+        let net = InstrumentNet::new(&spec, &Device::flex()).unwrap();
+        (net.num_params(), trainable_param_count(&net))
+    }
+
+    #[test]
+    fn mlp_parameter_counts() {
+        // 1024 pooled values -> 64 -> 32 -> 6, weights and biases.
+        let mlp = 1024 * 64 + 64 + 64 * 32 + 32 + 32 * 6 + 6;
+        assert_eq!(count(InstrumentArch::Mlp, 1, 6), (mlp, mlp));
+        let mlp5 = 1024 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64 + 64 * 32 + 32 + 32 * 6 + 6;
+        assert_eq!(count(InstrumentArch::Mlp5, 1, 6), (mlp5, mlp5));
+    }
+
+    #[test]
+    fn cnn_parameter_count() {
+        // Convolutions without bias, batch norms (gamma, beta + 2 running statistics), dense
+        // 3,840 -> 64 -> 6.
+        let trainable = 9 * 16 + 2 * 16 + 9 * 16 * 32 + 2 * 32 + 3840 * 64 + 64 + 64 * 6 + 6;
+        assert_eq!(
+            count(InstrumentArch::Cnn, 1, 6),
+            (trainable + 2 * (16 + 32), trainable)
+        );
+    }
+
+    /// ResNet-18 by formula: stem, four stages of two basic blocks (projections where the
+    /// width or resolution changes), dense 128 and N.
+    fn resnet18_trainable(width: usize, classes: usize) -> usize {
+        let conv = |i: usize, o: usize, k: usize| i * o * k * k;
+        let bn = |c: usize| 2 * c;
+        let mut total = conv(1, width, 7) + bn(width);
+        let mut inputs = width;
+        for multiple in [1, 2, 4, 8] {
+            let outputs = width * multiple;
+            for block in 0..2 {
+                let block_in = if block == 0 { inputs } else { outputs };
+                total += conv(block_in, outputs, 3) + bn(outputs);
+                total += conv(outputs, outputs, 3) + bn(outputs);
+                if block == 0 && multiple != 1 {
+                    total += conv(block_in, outputs, 1) + bn(outputs);
+                }
+            }
+            inputs = outputs;
+        }
+        total + inputs * 128 + 128 + 128 * classes + classes
+    }
+
+    #[test]
+    fn resnet18_parameter_counts() {
+        // At torchvision's width, with its 3-channel stem, the convolutions and batch norms
+        // are its 11,176,512.
+        let rgb_stem = 2 * 64 * 7 * 7;
+        assert_eq!(
+            resnet18_trainable(64, 0) - 512 * 128 - 128 + rgb_stem,
+            11_176_512
+        );
+        let (all, trainable) = count(InstrumentArch::ResNet18, DEFAULT_WIDTH, 6);
+        assert_eq!(trainable, resnet18_trainable(DEFAULT_WIDTH, 6));
+        assert_eq!(trainable, 717_814);
+        assert!(all > trainable);
+    }
+
+    #[test]
+    fn every_network_maps_images_to_logits() {
+        let device = Device::flex();
+        for architecture in ["mlp", "mlp5", "cnn", "resnet18"] {
+            let spec = NetSpec {
+                architecture: architecture.parse().unwrap(),
+                width: 4,
+                bins: 32,
+                frames: 40,
+                classes: 3,
+            };
+            let net = InstrumentNet::new(&spec, &device).unwrap();
+            let images = Tensor::<4>::zeros([2, 1, 32, 40], &device);
+            assert_eq!(net.forward(images).dims(), [2, 3], "{architecture}");
+        }
+        assert!("vgg".parse::<InstrumentArch>().is_err());
+    }
+}
