@@ -17,6 +17,7 @@ use polyphon_synth::manifest::{read_split, ManifestEntry, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::image::{images_of_files, MelImage};
 use crate::{InstrumentError, Result};
 
 /// The four families of the single-label task (the seed's keyboard/bass/flute/guitar set).
@@ -271,6 +272,26 @@ pub fn load_split(
     task: Task,
     pooling: &PooledMel,
 ) -> Result<Dataset> {
+    load_with(manifest, split, task, pooling.len(), |files| {
+        features_of_files(files, pooling)
+    })
+}
+
+/// As [`load_split`], with each file's mel image (row-major `(bands, frames)`) as its
+/// features: the networks' input.
+pub fn load_images(manifest: &Path, split: Split, task: Task, image: &MelImage) -> Result<Dataset> {
+    load_with(manifest, split, task, image.len(), |files| {
+        images_of_files(files, image)
+    })
+}
+
+fn load_with(
+    manifest: &Path,
+    split: Split,
+    task: Task,
+    num_features: usize,
+    features_of: impl FnOnce(&[PathBuf]) -> Result<Vec<f32>>,
+) -> Result<Dataset> {
     let root = manifest.parent().unwrap_or(Path::new("."));
     let mut files = Vec::new();
     let mut targets = Vec::new();
@@ -289,11 +310,11 @@ pub fn load_split(
             task.classes().join(", ")
         )));
     }
-    let features = features_of_files(&files, pooling)?;
+    let features = features_of(&files)?;
     Ok(Dataset {
         task,
         features,
-        num_features: pooling.len(),
+        num_features,
         targets,
         files,
     })

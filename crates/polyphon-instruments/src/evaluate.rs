@@ -34,17 +34,36 @@ pub enum Evaluation {
 /// Scores `model` on `data`: the most probable class for single-label models, every class at
 /// or above `threshold` for multi-label ones.
 pub fn evaluate(model: &GbdtModel, data: &Dataset, threshold: f64) -> Result<Evaluation> {
-    if model.task != data.task {
+    let proba = model.predict_proba(&data.features)?;
+    score(model.task, &model.classes, &proba, data, threshold)
+}
+
+/// Scores class probabilities `(files, classes)` of any model of `task` against `data`.
+pub fn score(
+    task: Task,
+    classes: &[String],
+    proba: &[f64],
+    data: &Dataset,
+    threshold: f64,
+) -> Result<Evaluation> {
+    if task != data.task {
         return Err(InstrumentError::Invalid(format!(
             "the model is {}-label, the data was loaded for the {}-label task",
-            model.task.name(),
+            task.name(),
             data.task.name()
         )));
     }
-    let k = model.classes.len();
-    let proba = model.predict_proba(&data.features)?;
-    let classes = model.classes.clone();
-    Ok(match model.task {
+    let k = classes.len();
+    if k != data.num_classes() || proba.len() != data.len() * k {
+        return Err(InstrumentError::Invalid(format!(
+            "{} probabilities for {} files of {} classes",
+            proba.len(),
+            data.len(),
+            data.num_classes()
+        )));
+    }
+    let classes = classes.to_vec();
+    Ok(match task {
         Task::Single => {
             let predicted: Vec<usize> = proba.chunks(k).map(argmax).collect();
             let truth = data.class_indices();
@@ -61,7 +80,7 @@ pub fn evaluate(model: &GbdtModel, data: &Dataset, threshold: f64) -> Result<Eva
                 classes,
                 files: data.len(),
                 threshold,
-                report: multi_label_report(&data.target_bools(), &predicted, &proba, k),
+                report: multi_label_report(&data.target_bools(), &predicted, proba, k),
             }
         }
     })

@@ -2,6 +2,8 @@
 //!
 //! * [`dataset`]: a `polyphon synth` manifest split to pooled log-mel vectors and labels,
 //!   for the single-label (4 families) and multi-label (6 families) tasks.
+//! * [`image`]: the networks' input, the unpooled log-mel image of a file;
+//!   [`mixer`]: multi-label examples mixed on the fly from single notes.
 //! * [`gbdt`]: gradient-boosted trees (perpetual), one booster per class, early stopping on
 //!   the validation split, saved as JSON.
 //! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
@@ -12,13 +14,17 @@ pub mod dataset;
 mod error;
 pub mod evaluate;
 pub mod gbdt;
+pub mod image;
 pub mod metrics;
+pub mod mixer;
 pub mod plot;
 
-pub use dataset::{features_of_files, load_split, Dataset, PooledMel, Task};
+pub use dataset::{features_of_files, load_images, load_split, Dataset, PooledMel, Task};
 pub use error::InstrumentError;
-pub use evaluate::{evaluate, Evaluation};
+pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
+pub use image::{images_of_files, MelImage, MelImager};
+pub use mixer::NoteMixer;
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, InstrumentError>;

@@ -1,5 +1,5 @@
 //! The confusion matrix as a PNG: cells shaded by the share of their true class, counts
-//! written in them.
+//! written in them; the validation curves of the boosters; a classification timeline.
 
 use std::path::Path;
 
@@ -115,4 +115,37 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
     }
+}
+
+/// Each class's probability per segment over time (one line per class through the segments'
+/// centres) and the threshold as a flat line: `segments` holds (start s, end s, probabilities).
+pub fn timeline_png(
+    path: &Path,
+    title: &str,
+    classes: &[String],
+    segments: &[(f64, f64, Vec<f64>)],
+    threshold: f64,
+) -> Result<()> {
+    let centre = |(start, end, _): &(f64, f64, Vec<f64>)| (start + end) / 2.0;
+    let mut series: Vec<polyphon_plot::Series> = classes
+        .iter()
+        .enumerate()
+        .map(|(k, class)| polyphon_plot::Series {
+            label: class,
+            points: segments.iter().map(|s| (centre(s), s.2[k])).collect(),
+        })
+        .collect();
+    let span = (
+        segments.first().map_or(0.0, |s| s.0),
+        segments.last().map_or(1.0, |s| s.1),
+    );
+    series.push(polyphon_plot::Series {
+        label: "threshold",
+        points: vec![(span.0, threshold), (span.1, threshold)],
+    });
+    Ok(polyphon_plot::line_chart(
+        path,
+        "time (s)",
+        &[(title, "probability", series)],
+    )?)
 }

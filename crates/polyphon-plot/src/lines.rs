@@ -12,11 +12,16 @@ pub struct Series<'a> {
     pub points: Vec<(f64, f64)>,
 }
 
-const COLOURS: [RGBColor; 4] = [
+/// matplotlib's first colours: enough that the six instrument families (plus a threshold)
+/// of a classification timeline each get their own.
+const COLOURS: [RGBColor; 7] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(127, 127, 127),
 ];
 
 /// Draws panels side by side, each a titled line chart: `panels` holds (title, y label,
