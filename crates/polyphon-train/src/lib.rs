@@ -5,16 +5,25 @@
 //! epoch, the best model kept, early stopping, and a checkpoint (weights, optimiser state,
 //! progress) after every epoch so that `resume` continues where a killed run stopped.
 //!
+//! [`train_instruments`] trains an instrument-family network (MLP, CNN, ResNet-18) on mel
+//! images, keeping the model with the best validation accuracy (single-label) or Hamming
+//! accuracy (multi-label).
+//!
 //! [`train_separation`] trains a separation U-Net the same way on `polyphon synth mixtures`,
 //! keeping the model with the lowest validation loss.
 
 mod config;
+mod instruments;
 mod metrics;
 mod run;
 mod separation;
 mod transcription;
 
 pub use config::TranscriptionTrainConfig;
+pub use instruments::{
+    train_instruments, InstrumentEpochLog, InstrumentOutcome, InstrumentProgress,
+    InstrumentTrainConfig,
+};
 pub use metrics::FrameScores;
 pub use separation::{
     train_separation, SeparationEpochLog, SeparationOutcome, SeparationProgress,
@@ -29,6 +38,8 @@ pub enum TrainError {
     Dataset(#[from] polyphon_datasets::DatasetError),
     #[error(transparent)]
     Model(#[from] polyphon_models::ModelError),
+    #[error(transparent)]
+    Instruments(#[from] polyphon_instruments::InstrumentError),
     #[error("{path}: {detail}")]
     File {
         path: std::path::PathBuf,

@@ -1,0 +1,605 @@
+//! Training of the instrument-family networks (MLP, CNN, ResNet-18) on mel images.
+//!
+//! Seeded (shuffles, initialisation, dropout and mixed examples are functions of the seed and
+//! the epoch), resumable (weights, Adam state and the log after every epoch), with the
+//! validation loss and score after every epoch, the best model kept and early stopping.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polyphon_instruments::metrics::multi_label_report;
+use polyphon_instruments::{score, Dataset, Evaluation, MelImage, NoteMixer, Task};
+use polyphon_models::burn::module::Module;
+use polyphon_models::burn::optim::ModuleOptimizer;
+use polyphon_models::burn::store::ModuleRecord;
+use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
+use polyphon_models::instruments::{
+    InstrumentArch, InstrumentNet, InstrumentNetDescription, InstrumentNetModel, Loss, NetSpec,
+};
+use polyphon_models::{adam, step, training_device, Precision};
+use polyphon_plot::{line_chart, Series};
+use polyphon_synth::rng::SeededRng;
+use serde::{Deserialize, Serialize};
+
+use crate::run::{prepare_run, write_atomically, write_json};
+use crate::{Result, TrainError};
+
+/// Everything that decides a run, saved as `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentTrainConfig {
+    /// `mlp`, `mlp5`, `cnn` or `resnet18`.
+    pub architecture: String,
+    /// ResNet-18's first-stage channels.
+    pub width: usize,
+    pub task: Task,
+    /// `ce` for single-label; `bce`, `l1` or `mse` for multi-label.
+    pub loss: Loss,
+    /// Upper bound on epochs (may grow on resume).
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Adam's step size.
+    pub learning_rate: f64,
+    /// Stop after this many epochs without a better validation score.
+    pub patience: usize,
+    pub seed: u64,
+    /// Multi-label: examples mixed from single notes added to every epoch (needs a mixer).
+    pub mixed_per_epoch: usize,
+    /// Multi-label: probability at which a family counts as present, for validation.
+    pub threshold: f64,
+    /// The data, for the record.
+    pub data: PathBuf,
+    pub notes: Option<PathBuf>,
+}
+
+impl InstrumentTrainConfig {
+    /// Defaults for a network and task: Adam 1e-3, batches of 32, 30 epochs, patience 6.
+    pub fn new(architecture: InstrumentArch, task: Task, data: PathBuf) -> Self {
+        Self {
+            architecture: architecture.name().into(),
+            width: polyphon_models::instruments::DEFAULT_WIDTH,
+            task,
+            loss: match task {
+                Task::Single => Loss::Ce,
+                Task::Multi => Loss::Bce,
+            },
+            epochs: 30,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            patience: 6,
+            seed: 0,
+            mixed_per_epoch: 0,
+            threshold: 0.5,
+            data,
+            notes: None,
+        }
+    }
+
+    fn check(&self) -> Result<InstrumentArch> {
+        let invalid = |m: String| Err(TrainError::Invalid(m));
+        if self.loss.is_single_label() != (self.task == Task::Single) {
+            return invalid(format!(
+                "loss {} does not fit the {}-label task (single: ce; multi: bce, l1, mse)",
+                self.loss.name(),
+                self.task.name()
+            ));
+        }
+        if self.batch_size == 0 || self.epochs == 0 {
+            return invalid("batch size and epochs must be positive".into());
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return invalid(format!(
+                "learning rate {} must be positive",
+                self.learning_rate
+            ));
+        }
+        self.architecture
+            .parse()
+            .map_err(|e: polyphon_models::ModelError| TrainError::Invalid(e.to_string()))
+    }
+}
+
+/// One line of the training log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentEpochLog {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid_loss: f64,
+    /// Single-label: accuracy; multi-label: Hamming accuracy at the threshold.
+    pub valid_score: f64,
+    /// Mean average precision over classes (one-vs-rest for single-label).
+    pub valid_map: f64,
+    pub seconds: f64,
+}
+
+/// Progress reports for a caller's progress bar.
+pub enum InstrumentProgress<'a> {
+    EpochStart { epoch: usize, batches: usize },
+    Batch { loss: f32 },
+    EpochEnd(&'a InstrumentEpochLog),
+}
+
+/// What a finished (or stopped) run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstrumentOutcome {
+    pub epochs: Vec<InstrumentEpochLog>,
+    /// `<out>/model.json` + `.bpk`: the epoch with the best validation score.
+    pub best_model: PathBuf,
+    pub best: Option<InstrumentEpochLog>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RunState {
+    completed_epochs: usize,
+    best: Option<InstrumentEpochLog>,
+    epochs_without_improvement: usize,
+    log: Vec<InstrumentEpochLog>,
+}
+
+struct RunFiles {
+    config: PathBuf,
+    state: PathBuf,
+    weights: PathBuf,
+    optimizer: PathBuf,
+    best: PathBuf,
+    log_csv: PathBuf,
+    loss_png: PathBuf,
+}
+
+impl RunFiles {
+    fn new(out: &Path) -> Self {
+        Self {
+            config: out.join("config.json"),
+            state: out.join("state.json"),
+            weights: out.join("checkpoint.bpk"),
+            optimizer: out.join("optimizer.bpk"),
+            best: out.join("model.json"),
+            log_csv: out.join("log.csv"),
+            loss_png: out.join("loss.png"),
+        }
+    }
+}
+
+/// Trains on `train` (plus `mixed_per_epoch` examples from `mixer` every epoch), validating on
+/// `valid`. Writes `config.json`, `state.json`, `log.csv`, `loss.png`, the last epoch's
+/// checkpoint (`checkpoint.bpk`, `optimizer.bpk`) and the best model (`model.json` +
+/// `model.bpk`) to `out`; with `resume`, continues after the last completed epoch.
+pub fn train_instruments(
+    config: &InstrumentTrainConfig,
+    image: &MelImage,
+    train: &Dataset,
+    valid: &Dataset,
+    mixer: Option<&NoteMixer>,
+    out: &Path,
+    resume: bool,
+    mut progress: impl FnMut(InstrumentProgress),
+) -> Result<InstrumentOutcome> {
+    let architecture = config.check()?;
+    for data in [train, valid] {
+        if data.task != config.task || data.num_features != image.len() || data.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "the data must be non-empty {}-label mel images of {} x {}",
+                config.task.name(),
+                image.n_mels,
+                image.frames
+            )));
+        }
+    }
+    let mixed = match mixer {
+        Some(_) if config.task == Task::Multi => config.mixed_per_epoch,
+        _ if config.mixed_per_epoch > 0 => {
+            return Err(TrainError::Invalid(
+                "mixed examples need the multi-label task and a notes manifest".into(),
+            ))
+        }
+        _ => 0,
+    };
+    let spec = NetSpec {
+        architecture,
+        width: config.width,
+        bins: image.n_mels,
+        frames: image.frames,
+        classes: config.task.classes().len(),
+    };
+    let files = RunFiles::new(out);
+    let same = |saved: &InstrumentTrainConfig, now: &InstrumentTrainConfig| {
+        InstrumentTrainConfig {
+            epochs: now.epochs,
+            ..saved.clone()
+        } == *now
+    };
+    let mut state: RunState = prepare_run(config, &files.config, &files.state, out, resume, same)?;
+    let device = training_device();
+    device.seed(config.seed);
+    let (mut net, mut optimizer) = if state.completed_epochs > 0 {
+        load_checkpoint(&spec, &files, &device)?
+    } else {
+        (InstrumentNet::new(&spec, &device)?, adam())
+    };
+    let description = InstrumentNetDescription::new(
+        spec,
+        config
+            .task
+            .classes()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        config.loss,
+        serde_json::to_value(image).expect("plain data serialises"),
+    );
+
+    for epoch in state.completed_epochs..config.epochs {
+        if state.epochs_without_improvement >= config.patience {
+            break;
+        }
+        let started = Instant::now();
+        let epoch_seed = config.seed.wrapping_mul(1000).wrapping_add(epoch as u64);
+        let extra = match (mixer, mixed) {
+            (Some(mixer), n) if n > 0 => Some(mixer.mix(epoch_seed, n)?),
+            _ => None,
+        };
+        let mut order: Vec<(bool, usize)> = (0..train.len()).map(|i| (false, i)).collect();
+        order.extend((0..extra.as_ref().map_or(0, Dataset::len)).map(|i| (true, i)));
+        SeededRng::new(epoch_seed, "instrument-shuffle").shuffle(&mut order);
+        device.seed(config.seed.wrapping_add(1 + epoch as u64));
+        let batches = order.len().div_ceil(config.batch_size);
+        progress(InstrumentProgress::EpochStart { epoch, batches });
+        let mut loss_sum = 0.0f64;
+        for batch in order.chunks(config.batch_size) {
+            let rows = batch.iter().map(|&(is_mixed, i)| {
+                let data = if is_mixed {
+                    extra.as_ref().expect("mixed")
+                } else {
+                    train
+                };
+                (data.row(i), data.target(i))
+            });
+            let (inputs, targets) = tensors(rows, &spec, &device);
+            let loss = config.loss.of(net.forward(inputs), targets);
+            let value = loss.clone().into_scalar::<f32>();
+            net = step(&mut optimizer, net, loss, config.learning_rate);
+            loss_sum += value as f64;
+            progress(InstrumentProgress::Batch { loss: value });
+        }
+        let model = InstrumentNetModel::new(net.clone(), description.clone());
+        let (valid_loss, valid_score, valid_map) = validate(&model, config, valid)?;
+        let log = InstrumentEpochLog {
+            epoch,
+            train_loss: loss_sum / batches.max(1) as f64,
+            valid_loss,
+            valid_score,
+            valid_map,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        progress(InstrumentProgress::EpochEnd(&log));
+        finish_epoch(&mut state, log, &model, &net, &optimizer, &files)?;
+    }
+    Ok(InstrumentOutcome {
+        epochs: state.log.clone(),
+        best_model: files.best,
+        best: state.best,
+    })
+}
+
+/// A batch of `(image, target)` rows as `(batch, 1, bins, frames)` and `(batch, classes)`.
+fn tensors<'a>(
+    rows: impl Iterator<Item = (&'a [f32], &'a [f32])>,
+    spec: &NetSpec,
+    device: &Device,
+) -> (Tensor<4>, Tensor<2>) {
+    let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+    for (image, target) in rows {
+        inputs.extend_from_slice(image);
+        targets.extend_from_slice(target);
+    }
+    let n = targets.len() / spec.classes;
+    (
+        Tensor::from_data(
+            TensorData::new(inputs, [n, 1, spec.bins, spec.frames]),
+            device,
+        ),
+        Tensor::from_data(TensorData::new(targets, [n, spec.classes]), device),
+    )
+}
+
+/// Validation loss (from the probabilities, as the training loss would score them), score
+/// and mAP of the inference-mode model.
+fn validate(
+    model: &InstrumentNetModel,
+    config: &InstrumentTrainConfig,
+    valid: &Dataset,
+) -> Result<(f64, f64, f64)> {
+    let proba: Vec<f64> = model
+        .predict(&valid.features)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let loss = probability_loss(config.loss, &proba, &valid.targets, valid.num_classes());
+    let classes: Vec<String> = config
+        .task
+        .classes()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let evaluation = score(config.task, &classes, &proba, valid, config.threshold)
+        .map_err(|e| TrainError::Invalid(e.to_string()))?;
+    // One-vs-rest average precision also for single-label models: a threshold-free view.
+    let truth = valid.target_bools();
+    let predicted: Vec<bool> = proba.iter().map(|&p| p >= config.threshold).collect();
+    let map = multi_label_report(&truth, &predicted, &proba, classes.len()).mean_average_precision;
+    let value = match evaluation {
+        Evaluation::Single { accuracy, .. } => accuracy,
+        Evaluation::Multi { report, .. } => report.hamming_accuracy,
+    };
+    Ok((loss, value, map))
+}
+
+/// Mean loss of probabilities against targets, in the training loss's definition:
+/// cross-entropy sums over the classes of an example, the others average every value.
+fn probability_loss(loss: Loss, proba: &[f64], targets: &[f32], classes: usize) -> f64 {
+    let clamp = |p: f64| p.clamp(1e-12, 1.0 - 1e-12);
+    let total: f64 = proba
+        .iter()
+        .zip(targets)
+        .map(|(&p, &t)| {
+            let t = t as f64;
+            match loss {
+                Loss::Ce => -t * clamp(p).ln(),
+                Loss::Bce => -(t * clamp(p).ln() + (1.0 - t) * (1.0 - clamp(p)).ln()),
+                Loss::L1 => (p - t).abs(),
+                Loss::Mse => (p - t).powi(2),
+            }
+        })
+        .sum();
+    let count = match loss {
+        Loss::Ce => proba.len() / classes.max(1),
+        _ => proba.len(),
+    };
+    total / count.max(1) as f64
+}
+
+fn load_checkpoint(
+    spec: &NetSpec,
+    files: &RunFiles,
+    device: &Device,
+) -> Result<(InstrumentNet, ModuleOptimizer)> {
+    let error = |path: &Path, e: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail: e,
+    };
+    let record = ModuleRecord::load(&files.weights)
+        .map_err(|e| error(&files.weights, e.to_string()))?
+        .cast_to_module_dtype();
+    let net = InstrumentNet::new(spec, device)?
+        .try_load_record(record)
+        .map_err(|e| error(&files.weights, e.to_string()))?;
+    let optimizer = adam()
+        .load(&files.optimizer)
+        .map_err(|e| error(&files.optimizer, e.to_string()))?;
+    Ok((net, optimizer))
+}
+
+/// Best model if the score improved (ties: lower validation loss), then checkpoint, state and
+/// log, so that a run killed at any point resumes from a consistent epoch.
+fn finish_epoch(
+    state: &mut RunState,
+    log: InstrumentEpochLog,
+    model: &InstrumentNetModel,
+    net: &InstrumentNet,
+    optimizer: &ModuleOptimizer,
+    files: &RunFiles,
+) -> Result<()> {
+    let error = |path: &Path, e: String| TrainError::File {
+        path: path.to_path_buf(),
+        detail: e,
+    };
+    let better = match &state.best {
+        None => true,
+        Some(best) => {
+            log.valid_score > best.valid_score
+                || (log.valid_score == best.valid_score && log.valid_loss < best.valid_loss)
+        }
+    };
+    if better {
+        // Single precision: the networks are small (ResNet-18 at width 16 is 2.9 MB).
+        model.save(&files.best, Precision::F32)?;
+        state.best = Some(log.clone());
+        state.epochs_without_improvement = 0;
+    } else {
+        state.epochs_without_improvement += 1;
+    }
+    net.clone()
+        .into_record()
+        .save(&files.weights)
+        .map_err(|e| error(&files.weights, e.to_string()))?;
+    optimizer
+        .save(&files.optimizer)
+        .map_err(|e| error(&files.optimizer, e.to_string()))?;
+    state.log.push(log);
+    state.completed_epochs = state.log.len();
+    write_json(&files.state, state)?;
+    write_log_csv(&files.log_csv, &state.log)?;
+    write_curves(&files.loss_png, &state.log)
+}
+
+fn write_curves(path: &Path, log: &[InstrumentEpochLog]) -> Result<()> {
+    let per_epoch = |value: fn(&InstrumentEpochLog) -> f64| -> Vec<(f64, f64)> {
+        log.iter().map(|e| (e.epoch as f64, value(e))).collect()
+    };
+    let losses = vec![
+        Series {
+            label: "train",
+            points: per_epoch(|e| e.train_loss),
+        },
+        Series {
+            label: "valid",
+            points: per_epoch(|e| e.valid_loss),
+        },
+    ];
+    let scores = vec![
+        Series {
+            label: "score",
+            points: per_epoch(|e| e.valid_score),
+        },
+        Series {
+            label: "mAP",
+            points: per_epoch(|e| e.valid_map),
+        },
+    ];
+    line_chart(
+        path,
+        "epoch",
+        &[("loss", "loss", losses), ("validation", "score", scores)],
+    )
+    .map_err(|e| TrainError::File {
+        path: e.path,
+        detail: e.detail,
+    })
+}
+
+fn write_log_csv(path: &Path, log: &[InstrumentEpochLog]) -> Result<()> {
+    let mut text = String::from("epoch,train_loss,valid_loss,valid_score,valid_map,seconds\n");
+    for e in log {
+        text.push_str(&format!(
+            "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
+            e.epoch, e.train_loss, e.valid_loss, e.valid_score, e.valid_map, e.seconds
+        ));
+    }
+    write_atomically(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIDE: usize = 16;
+
+    fn image() -> MelImage {
+        MelImage {
+            n_mels: SIDE,
+            frames: SIDE,
+            ..MelImage::default()
+        }
+    }
+
+    /// Single-label images: class k lights band group k, with a little seeded noise.
+    fn tiny_set(examples: usize, seed: u64) -> Dataset {
+        let mut rng = SeededRng::new(seed, "tiny");
+        let (mut features, mut targets, mut files) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..examples {
+            let class = i % 4;
+            for band in 0..SIDE {
+                for _ in 0..SIDE {
+                    let lit = band / 4 == class;
+                    features.push(if lit { 0.8 } else { -0.8 } + 0.2 * rng.unit() as f32);
+                }
+            }
+            targets.extend((0..4).map(|k| if k == class { 1.0 } else { 0.0 }));
+            files.push(PathBuf::from(format!("{i}.wav")));
+        }
+        Dataset {
+            task: Task::Single,
+            features,
+            num_features: SIDE * SIDE,
+            targets,
+            files,
+        }
+    }
+
+    fn config(epochs: usize) -> InstrumentTrainConfig {
+        InstrumentTrainConfig {
+            epochs,
+            batch_size: 8,
+            learning_rate: 3e-3,
+            ..InstrumentTrainConfig::new(InstrumentArch::Mlp, Task::Single, "tiny".into())
+        }
+    }
+
+    /// The device's random generator is global: runs in parallel tests would draw from each
+    /// other's seeded streams, so the training tests take turns.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn train(config: &InstrumentTrainConfig, out: &Path, resume: bool) -> InstrumentOutcome {
+        let (train, valid) = (tiny_set(32, 1), tiny_set(16, 2));
+        train_instruments(config, &image(), &train, &valid, None, out, resume, |_| {}).unwrap()
+    }
+
+    #[test]
+    fn a_few_epochs_lower_the_loss_and_keep_the_best_model() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = train(&config(4), dir.path(), false);
+        let log = &outcome.epochs;
+        assert_eq!(log.len(), 4);
+        assert!(log[3].train_loss < log[0].train_loss, "{log:?}");
+        assert!(log[3].valid_loss < log[0].valid_loss, "{log:?}");
+        let best = outcome.best.unwrap();
+        assert!(best.valid_score >= 0.75, "{best:?}");
+        let model = InstrumentNetModel::load(&outcome.best_model).unwrap();
+        assert_eq!(model.description().classes.len(), 4);
+        for file in [
+            "log.csv",
+            "loss.png",
+            "checkpoint.bpk",
+            "optimizer.bpk",
+            "state.json",
+        ] {
+            assert!(dir.path().join(file).is_file(), "{file}");
+        }
+    }
+
+    #[test]
+    fn a_resumed_run_equals_an_uninterrupted_one() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let (whole, parts) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let uninterrupted = train(&config(3), whole.path(), false);
+        train(&config(1), parts.path(), false);
+        // Without --resume an existing run is refused; with it, the run continues.
+        let (a, b) = (tiny_set(32, 1), tiny_set(16, 2));
+        let refused = train_instruments(
+            &config(3),
+            &image(),
+            &a,
+            &b,
+            None,
+            parts.path(),
+            false,
+            |_| {},
+        );
+        assert!(refused.is_err());
+        let resumed = train(&config(3), parts.path(), true);
+        let losses = |o: &InstrumentOutcome| -> Vec<(f64, f64)> {
+            o.epochs
+                .iter()
+                .map(|e| (e.train_loss, e.valid_loss))
+                .collect()
+        };
+        assert_eq!(losses(&uninterrupted), losses(&resumed));
+        // The files hold random parameter ids, so compare what the saved models predict.
+        let predict = |dir: &Path| {
+            let model = InstrumentNetModel::load(&dir.join("model.json")).unwrap();
+            model.predict(&tiny_set(8, 3).features).unwrap()
+        };
+        assert_eq!(predict(whole.path()), predict(parts.path()));
+    }
+
+    #[test]
+    fn mismatched_loss_and_data_are_refused() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (tiny_set(8, 1), tiny_set(8, 2));
+        let bce = InstrumentTrainConfig {
+            loss: Loss::Bce,
+            ..config(1)
+        };
+        let error = train_instruments(&bce, &image(), &a, &b, None, dir.path(), false, |_| {});
+        assert!(error.unwrap_err().to_string().contains("does not fit"));
+        let wrong = MelImage {
+            frames: 32,
+            ..image()
+        };
+        assert!(
+            train_instruments(&config(1), &wrong, &a, &b, None, dir.path(), false, |_| {}).is_err()
+        );
+        assert!(!dir.path().join("config.json").exists(), "nothing written");
+    }
+}
