@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use polyphon_models::instruments::InstrumentNetModel;
 use polyphon_models::separation::SeparationModel;
+
+use crate::commands::eval_instruments::InstrumentClassifier;
 use polyphon_models::{default_device, TranscriptionModel};
 
 /// The transcription model used when `--model` is not given.
@@ -70,6 +73,43 @@ pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
     SeparationModel::load(path).with_context(|| format!("loading the model {choice}"))
 }
 
+/// Bundled instrument models: name, sidecar text, weights. The first is the default: the
+/// 6-family multi-label model with the best valid (and test) Hamming accuracy, see
+/// docs/instruments.md.
+const INSTRUMENTS: &[(&str, &str, &[u8])] = &[(
+    "mlp-instruments-multi",
+    include_str!("../models/mlp-instruments-multi/model.json"),
+    include_bytes!("../models/mlp-instruments-multi/model.bpk"),
+)];
+
+/// `--model RUN` for `classify`: a run folder or sidecar of `polyphon train instruments` or a
+/// bundled model's name; `None` is the default bundled model.
+pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
+    let names: Vec<&str> = INSTRUMENTS.iter().map(|(n, _, _)| *n).collect();
+    let bundled = |name: &str, sidecar: &str, weights: &[u8]| {
+        let model = InstrumentNetModel::from_memory(name, sidecar, weights)
+            .with_context(|| format!("loading the bundled model {name}"))?;
+        InstrumentClassifier::net(model, name)
+    };
+    let Some(path) = choice else {
+        let Some((name, sidecar, weights)) = INSTRUMENTS.first() else {
+            anyhow::bail!("no bundled instrument model: give --model RUN");
+        };
+        return bundled(name, sidecar, weights);
+    };
+    let text = path.to_string_lossy();
+    if let Some((name, sidecar, weights)) = INSTRUMENTS.iter().find(|(n, _, _)| *n == text) {
+        return bundled(name, sidecar, weights);
+    }
+    if !path.exists() {
+        anyhow::bail!(
+            "--model {text}: no such file and no bundled model of that name (bundled: {})",
+            names.join(", ")
+        );
+    }
+    InstrumentClassifier::load(path).with_context(|| format!("loading the model {text}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +127,14 @@ mod tests {
         let model = separation_model(None).unwrap();
         assert_eq!(model.sources(), ["bass", "flute"]);
         assert!(separation_model(Some("no-such-model")).is_err());
+    }
+
+    #[test]
+    fn the_bundled_instrument_model_is_six_family_multi_label() {
+        let model = instrument_model(None).unwrap();
+        assert_eq!(model.task(), polyphon_instruments::Task::Multi);
+        assert_eq!(model.classes().len(), 6);
+        assert!(instrument_model(Some(Path::new("no-such-model"))).is_err());
     }
 
     #[test]

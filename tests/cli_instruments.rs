@@ -326,3 +326,155 @@ fn every_command_has_an_example() {
         assert!(text(&output.stdout).contains("Examples:"), "{args:?}");
     }
 }
+
+fn train_net(model: &str, task: &str, manifest: &Path, run: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "instruments",
+        "--model",
+        model,
+        "--task",
+        task,
+        "--data",
+        manifest.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--batch-size",
+        "8",
+        "--lr",
+        "0.003",
+    ];
+    args.extend_from_slice(extra);
+    polyphon(&args)
+}
+
+#[test]
+fn a_network_trains_resumes_evaluates_and_classifies_over_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("mlp");
+    let output = train_net("mlp", "single", &manifest, &run, &["--epochs", "2"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("valid accuracy"));
+    for file in [
+        "model.json",
+        "model.bpk",
+        "log.csv",
+        "loss.png",
+        "checkpoint.bpk",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    // An existing run is kept unless resumed; resuming continues to the new epoch limit.
+    let again = train_net("mlp", "single", &manifest, &run, &["--epochs", "2"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("--resume"),
+        "{}",
+        text(&again.stderr)
+    );
+    let resumed = train_net(
+        "mlp",
+        "single",
+        &manifest,
+        &run,
+        &["--epochs", "8", "--resume"],
+    );
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let log = std::fs::read_to_string(run.join("log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 1 + 8, "{log}");
+
+    let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
+    let eval = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        data_arg,
+        "--json",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(
+        (scores["task"].as_str(), scores["files"].as_u64()),
+        (Some("single"), Some(12))
+    );
+    assert!(scores["accuracy"].as_f64().unwrap() >= 0.5, "{scores}");
+
+    // Three seconds of flute, bass, flute: one label per one-second segment, and a timeline.
+    let long: Vec<f32> = [1, 0, 1].iter().flat_map(|&f| tone(f, 2)).collect();
+    let song = dir.path().join("song.wav");
+    write_wav(&song, &long, RATE, 1, WavFormat::Int16).unwrap();
+    let png = dir.path().join("timeline.png");
+    let args = ["classify", song.to_str().unwrap(), "--model", run_arg];
+    let segments = polyphon(
+        &[
+            &args[..],
+            &[
+                "--segment",
+                "1s",
+                "--timeline",
+                png.to_str().unwrap(),
+                "--json",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(segments.status.success(), "{}", text(&segments.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&segments.stdout).unwrap();
+    let list = line["segments"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{line}");
+    assert_eq!(list[2]["end"].as_f64(), Some(3.0));
+    assert_eq!(list[0]["labels"].as_object().unwrap().len(), 4);
+    assert!(png.is_file());
+    let plain = polyphon(&[&args[..], &["--segment", "1.5s"]].concat());
+    assert!(
+        text(&plain.stdout).contains("1.50 -    3.00 s"),
+        "{}",
+        text(&plain.stdout)
+    );
+}
+
+#[test]
+fn network_options_are_checked_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("run");
+    let wrong_loss = train_net("cnn", "multi", &manifest, &run, &["--loss", "ce"]);
+    assert_eq!(wrong_loss.status.code(), Some(2));
+    assert!(
+        text(&wrong_loss.stderr).contains("loss ce"),
+        "{}",
+        text(&wrong_loss.stderr)
+    );
+    let mixed_single = train_net(
+        "mlp",
+        "single",
+        &manifest,
+        &run,
+        &["--mix-notes", manifest.to_str().unwrap()],
+    );
+    assert_eq!(mixed_single.status.code(), Some(2));
+    assert!(!run.join("model.json").exists());
+
+    let note = dir.path().join("bass-2.wav");
+    let short = polyphon(&["classify", note.to_str().unwrap(), "--segment", "0.1s"]);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("0.1s"));
+    let two = polyphon(&[
+        "classify",
+        note.to_str().unwrap(),
+        note.to_str().unwrap(),
+        "--segment",
+        "1s",
+        "--timeline",
+        "t.png",
+    ]);
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        text(&two.stderr).contains("one input"),
+        "{}",
+        text(&two.stderr)
+    );
+}

@@ -1,34 +1,39 @@
-//! `polyphon classify`: which instrument families sound in each audio file.
+//! `polyphon classify`: which instrument families sound in each audio file, or in each
+//! segment of a long one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use polyphon_audio::{read_mono, Downmix};
 use polyphon_instruments::evaluate::argmax;
-use polyphon_instruments::{features_of_files, GbdtModel, Task};
+use polyphon_instruments::Task;
 
-use super::eval_instruments::model_path;
+use super::eval_instruments::InstrumentClassifier;
 
 #[derive(Args)]
 #[command(
     about = "Instrument families in audio files, with probabilities",
-    long_about = "Runs an instrument model from `polyphon train instruments` on each file: the \
-        file's 128-band log-mel spectrogram is pooled (mean and standard deviation per band over \
-        4 equal time segments) as in training, so the models fit clips of a few seconds such \
-        as single notes or short mixtures. A multi-label model lists every family whose \
+    long_about = "Runs an instrument model on each file: by default the bundled 6-family \
+        multi-label network (bass, flute, guitar, keyboard, organ, vocal), or any run of \
+        `polyphon train instruments` (trees or network) with --model. Models look at the \
+        first 4 s of a file, as they were trained; --segment classifies a long file in \
+        consecutive segments instead. A multi-label model lists every family whose \
         probability reaches --threshold; a single-label model names the most probable family.",
     after_help = "Examples:\n  \
-        polyphon classify note.wav --model runs/gbdt-multi\n  \
+        polyphon classify note.wav\n  \
         polyphon classify a.wav b.flac --model runs/gbdt-single --json\n  \
-        polyphon classify mix.wav --model runs/gbdt-multi/model.json --threshold 0.3\n\n\
+        polyphon classify mix.wav --model runs/gbdt-multi/model.json --threshold 0.3\n  \
+        polyphon classify song.wav --segment 4s --timeline song-instruments.png\n\n\
         --json prints one object per line and file with every family's probability:\n  \
-        {\"file\": \"a.wav\", \"labels\": {\"bass\": 0.01, \"flute\": 0.93, ...}}"
+        {\"file\": \"a.wav\", \"labels\": {\"bass\": 0.01, \"flute\": 0.93, ...}}\n\
+        and with --segment a list of {\"start\": s, \"end\": s, \"labels\": {...}} as \"segments\"."
 )]
 pub struct ClassifyArgs {
     /// Audio files (WAV, FLAC, MP3, Ogg Vorbis)
     #[arg(value_name = "IN", required = true)]
     inputs: Vec<PathBuf>,
-    /// Run folder or model.json of `polyphon train instruments`
+    /// Run folder or model.json of `polyphon train instruments` (default: the bundled model)
     #[arg(long, value_name = "RUN")]
     model: Option<PathBuf>,
     /// Multi-label: probability at which a family is listed
@@ -37,29 +42,119 @@ pub struct ClassifyArgs {
     /// One JSON object per line and file: {"file": .., "labels": {"<family>": p, ...}}
     #[arg(long)]
     json: bool,
+    /// Classify consecutive segments of this length (e.g. 4s, 2.5s) instead of the file's start
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    segment: Option<f64>,
+    /// With --segment: draw each family's probability over time into this PNG (one file only)
+    #[arg(long, value_name = "PNG", requires = "segment")]
+    timeline: Option<PathBuf>,
+}
+
+fn parse_seconds(text: &str) -> std::result::Result<f64, String> {
+    let number = text.strip_suffix('s').unwrap_or(text);
+    match number.parse::<f64>() {
+        Ok(seconds) if seconds >= 0.5 && seconds.is_finite() => Ok(seconds),
+        _ => Err(format!(
+            "'{text}' is not a length of at least 0.5 s (e.g. 4s)"
+        )),
+    }
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.threshold) {
         anyhow::bail!("--threshold {} is not a probability", args.threshold);
     }
-    let Some(model) = &args.model else {
-        anyhow::bail!(
-            "no bundled instrument model yet: give --model RUN (a folder written by `polyphon train instruments`)"
-        );
-    };
-    let model = GbdtModel::load(&model_path(model))?;
+    if args.timeline.is_some() && args.inputs.len() != 1 {
+        anyhow::bail!("--timeline draws one file: give one input");
+    }
+    let model = crate::bundled::instrument_model(args.model.as_deref())?;
+    match args.segment {
+        Some(seconds) => run_segments(&args, &model, seconds),
+        None => run_files(&args, &model),
+    }
+}
+
+fn run_files(args: &ClassifyArgs, model: &InstrumentClassifier) -> Result<()> {
     // Every file is read before anything is printed, so a bad file leaves no partial output.
-    let features = features_of_files(&args.inputs, &model.pooling)?;
-    let proba = model.predict_proba(&features)?;
-    let k = model.classes.len();
-    for (file, p) in args.inputs.iter().zip(proba.chunks(k)) {
+    let proba = model.predict_files(&args.inputs)?;
+    let classes = model.classes();
+    for (file, p) in args.inputs.iter().zip(proba.chunks(classes.len())) {
         let line = if args.json {
-            json_line(file, &model.classes, p)?
+            let line = serde_json::json!({"file": file.display().to_string(), "labels": labels(&classes, p)});
+            serde_json::to_string(&line)?
         } else {
-            text_line(file, &model, p, args.threshold)
+            format!(
+                "{}: {}",
+                file.display(),
+                text_labels(model, &classes, p, args.threshold)
+            )
         };
         println!("{line}");
+    }
+    Ok(())
+}
+
+/// Probabilities per segment of one file: `(start s, end s, probabilities)`.
+type Segments = Vec<(f64, f64, Vec<f64>)>;
+
+fn segments_of(model: &InstrumentClassifier, file: &Path, seconds: f64) -> Result<Segments> {
+    let rate = model.sample_rate();
+    let audio = read_mono(file, Some(rate), Downmix::Mean)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    if audio.samples.is_empty() {
+        anyhow::bail!("{}: no audio samples", file.display());
+    }
+    let length = ((seconds * rate as f64).round() as usize).max(1);
+    let clips: Vec<&[f32]> = audio.samples.chunks(length).collect();
+    let proba = model.predict_clips(&clips)?;
+    let k = model.classes().len();
+    Ok(clips
+        .iter()
+        .enumerate()
+        .zip(proba.chunks(k))
+        .map(|((i, clip), p)| {
+            let start = (i * length) as f64 / rate as f64;
+            (start, start + clip.len() as f64 / rate as f64, p.to_vec())
+        })
+        .collect())
+}
+
+fn run_segments(args: &ClassifyArgs, model: &InstrumentClassifier, seconds: f64) -> Result<()> {
+    let classes = model.classes();
+    let all: Vec<Segments> = args
+        .inputs
+        .iter()
+        .map(|file| segments_of(model, file, seconds))
+        .collect::<Result<_>>()?;
+    if let Some(png) = &args.timeline {
+        let name = args.inputs[0]
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let title = format!("instruments in {name}");
+        polyphon_instruments::plot::timeline_png(png, &title, &classes, &all[0], args.threshold)
+            .with_context(|| format!("writing the timeline {}", png.display()))?;
+    }
+    for (file, segments) in args.inputs.iter().zip(&all) {
+        if args.json {
+            let list: Vec<_> = segments
+                .iter()
+                .map(|(start, end, p)| {
+                    serde_json::json!({"start": start, "end": end, "labels": labels(&classes, p)})
+                })
+                .collect();
+            let line = serde_json::json!({"file": file.display().to_string(), "segments": list});
+            println!("{}", serde_json::to_string(&line)?);
+        } else {
+            println!("{}:", file.display());
+            for (start, end, p) in segments {
+                let listed = text_labels(model, &classes, p, args.threshold);
+                println!("  {start:>7.2} - {end:>7.2} s  {listed}");
+            }
+        }
+    }
+    if let Some(png) = &args.timeline {
+        eprintln!("timeline -> {}", png.display());
     }
     Ok(())
 }
@@ -69,20 +164,23 @@ fn rounded(p: f64) -> f64 {
     (p * 1e4).round() / 1e4
 }
 
-fn json_line(file: &std::path::Path, classes: &[String], p: &[f64]) -> Result<String> {
-    let labels: serde_json::Map<String, serde_json::Value> = classes
+fn labels(classes: &[String], p: &[f64]) -> serde_json::Map<String, serde_json::Value> {
+    classes
         .iter()
         .zip(p)
         .map(|(class, &p)| (class.clone(), serde_json::json!(rounded(p))))
-        .collect();
-    let line = serde_json::json!({"file": file.display().to_string(), "labels": labels});
-    Ok(serde_json::to_string(&line)?)
+        .collect()
 }
 
-fn text_line(file: &std::path::Path, model: &GbdtModel, p: &[f64], threshold: f64) -> String {
+fn text_labels(
+    model: &InstrumentClassifier,
+    classes: &[String],
+    p: &[f64],
+    threshold: f64,
+) -> String {
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let shown: Vec<usize> = match model.task {
+    let shown: Vec<usize> = match model.task() {
         Task::Single => vec![argmax(p)],
         Task::Multi => order
             .iter()
@@ -92,17 +190,15 @@ fn text_line(file: &std::path::Path, model: &GbdtModel, p: &[f64], threshold: f6
     };
     let listed: Vec<String> = shown
         .iter()
-        .map(|&i| format!("{} {:.2}", model.classes[i], p[i]))
+        .map(|&i| format!("{} {:.2}", classes[i], p[i]))
         .collect();
     if listed.is_empty() {
         let top = order[0];
         format!(
-            "{}: none at or above {threshold} (most likely {} {:.2})",
-            file.display(),
-            model.classes[top],
-            p[top]
+            "none at or above {threshold} (most likely {} {:.2})",
+            classes[top], p[top]
         )
     } else {
-        format!("{}: {}", file.display(), listed.join(", "))
+        listed.join(", ")
     }
 }

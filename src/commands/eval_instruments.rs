@@ -7,8 +7,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use polyphon_instruments::evaluate::{confusion_csv, write_text};
 use polyphon_instruments::metrics::MultiLabelReport;
-use polyphon_instruments::{evaluate, load_split, Evaluation, GbdtModel};
+use polyphon_instruments::{score, Evaluation};
 use polyphon_synth::manifest::Split;
+
+pub mod classifier;
+pub use classifier::InstrumentClassifier;
 
 #[derive(Args)]
 #[command(
@@ -24,11 +27,12 @@ use polyphon_synth::manifest::Split;
         Also reports the time spent on features and on prediction.",
     after_help = "Examples:\n  \
         polyphon eval instruments --model runs/gbdt-single --data data/notes/notes.jsonl --split test\n  \
-        polyphon eval instruments --model runs/gbdt-multi --data data/mixtures/mixtures.jsonl --split test --json\n\n\
+        polyphon eval instruments --model runs/gbdt-multi --data data/mixtures/mixtures.jsonl --split test --json\n  \
+        polyphon eval instruments --model runs/resnet18-multi --data data/mixtures/mixtures.jsonl --split test\n\n\
         The files scored are those the model's task keeps (see `polyphon train instruments --help`)."
 )]
 pub struct InstrumentsArgs {
-    /// Run folder of `polyphon train instruments` (or its model.json)
+    /// Run folder of `polyphon train instruments` (or its model.json): trees or a network
     #[arg(long, value_name = "RUN")]
     model: PathBuf,
     /// Manifest (JSON lines)
@@ -45,25 +49,23 @@ pub struct InstrumentsArgs {
     json: bool,
 }
 
-/// The model file of a run folder, or the path itself when it is a file.
-pub fn model_path(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("model.json")
-    } else {
-        path.to_path_buf()
-    }
-}
-
 pub fn run(args: &InstrumentsArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.threshold) {
         anyhow::bail!("--threshold {} is not a probability", args.threshold);
     }
-    let model = GbdtModel::load(&model_path(&args.model))?;
+    let model = InstrumentClassifier::load(&args.model)?;
     let started = Instant::now();
-    let data = load_split(&args.data, args.split, model.task, &model.pooling)?;
+    let data = model.load_split(&args.data, args.split)?;
     let feature_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let evaluation = evaluate(&model, &data, args.threshold)?;
+    let proba = model.predict(&data.features)?;
+    let evaluation = score(
+        model.task(),
+        &model.classes(),
+        &proba,
+        &data,
+        args.threshold,
+    )?;
     let predict_seconds = started.elapsed().as_secs_f64();
     if let Evaluation::Single {
         classes, confusion, ..

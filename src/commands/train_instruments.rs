@@ -11,13 +11,28 @@ use polyphon_instruments::{load_split, ClassFit, Dataset, GbdtModel, GbdtParams,
 use polyphon_synth::manifest::Split;
 use serde::Serialize;
 
+mod net;
+
 #[derive(Args, Debug)]
 #[command(
-    about = "Instrument families: gradient-boosted trees on pooled log-mel spectrograms",
+    about = "Instrument families: gradient-boosted trees on pooled log-mel spectrograms, or MLP / CNN / ResNet-18 on log-mel images",
     after_help = "Examples:
   polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --out runs/gbdt-single
   polyphon train instruments --model gbdt --task multi --data data/mixtures/mixtures.jsonl --out runs/gbdt-multi --seed 7
   polyphon train instruments --task single --data data/notes/notes.jsonl --out runs/g --export-features feats/
+  polyphon train instruments --model cnn --task single --data data/notes/notes.jsonl --out runs/cnn-single --epochs 10
+  polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl \\
+      --mix-notes data/notes/notes.jsonl --mixed-per-epoch 1600 --out runs/resnet18-multi
+  polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl --out runs/r --resume
+
+Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; cnn: 2 convolutions + dense 64;
+resnet18: basic blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the 128 x 251
+log-mel image of each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
+seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
+Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
+(RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
+--mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
+notes (1-6 distinct families at random gains, labels = the union).
 
 single: the files of exactly one of bass, flute, guitar, keyboard (other families skipped),
 softmax over one log-loss booster per class. multi: every file but the bass + flute pair-*
@@ -29,7 +44,7 @@ split. Writes RUN/model.json (read by `polyphon eval instruments` and `polyphon 
 RUN/config.json, RUN/log.txt and RUN/valid_loss.png."
 )]
 pub struct InstrumentsArgs {
-    /// Model family (gbdt: gradient-boosted trees)
+    /// Model family (gbdt: gradient-boosted trees; the others are networks)
     #[arg(long, value_enum, default_value = "gbdt")]
     model: ModelKind,
     /// single (4 families, one per file) or multi (6 families, any subset)
@@ -41,7 +56,7 @@ pub struct InstrumentsArgs {
     /// Run folder
     #[arg(long, value_name = "RUN")]
     out: PathBuf,
-    /// Seed of the boosters
+    /// Seed of the boosters, or of the network's initialisation, shuffles and mixing
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// perpetual's budget: learning rate 10^-budget
@@ -54,12 +69,18 @@ pub struct InstrumentsArgs {
     /// (<split>_x.npy: files x 1024, <split>_y.npy: files x classes), e.g. for XGBoost
     #[arg(long, value_name = "DIR")]
     export_features: Option<PathBuf>,
+    #[command(flatten)]
+    net: net::NetArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum ModelKind {
     Gbdt,
+    Mlp,
+    Mlp5,
+    Cnn,
+    Resnet18,
 }
 
 /// RUN/config.json: everything needed to repeat the run, and how long it took.
@@ -78,6 +99,24 @@ struct RunConfig<'a> {
 }
 
 pub fn run(args: InstrumentsArgs) -> Result<()> {
+    let architecture = match args.model {
+        ModelKind::Gbdt => return run_gbdt(args),
+        ModelKind::Mlp => "mlp",
+        ModelKind::Mlp5 => "mlp5",
+        ModelKind::Cnn => "cnn",
+        ModelKind::Resnet18 => "resnet18",
+    };
+    net::run(
+        architecture,
+        args.task,
+        &args.data,
+        &args.out,
+        args.seed,
+        &args.net,
+    )
+}
+
+fn run_gbdt(args: InstrumentsArgs) -> Result<()> {
     let pooling = PooledMel::default();
     let params = GbdtParams {
         budget: args.budget,

@@ -1,0 +1,146 @@
+//! `polyphon train instruments --model mlp|mlp5|cnn|resnet18`: the networks.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use polyphon_instruments::{load_images, MelImage, NoteMixer, Task};
+use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
+use polyphon_synth::manifest::Split;
+use polyphon_train::{train_instruments, InstrumentProgress, InstrumentTrainConfig};
+
+/// Options of the networks (ignored by gbdt).
+#[derive(Args, Debug)]
+pub struct NetArgs {
+    /// Networks: most epochs
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Networks: examples per Adam step
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Networks: Adam's learning rate
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Networks: ce (single-label, softmax); bce (multi-label, sigmoid; default), l1 or mse
+    #[arg(long)]
+    loss: Option<Loss>,
+    /// ResNet-18: channels of the first stage (torchvision: 64)
+    #[arg(long, default_value_t = DEFAULT_WIDTH)]
+    width: usize,
+    /// Networks: stop after this many epochs without a better valid score
+    #[arg(long, default_value_t = 6)]
+    patience: usize,
+    /// Networks: continue the run in --out from its last checkpoint
+    #[arg(long)]
+    resume: bool,
+    /// Multi-label networks: a notes manifest whose train notes are mixed into extra examples
+    #[arg(long, value_name = "MANIFEST")]
+    mix_notes: Option<std::path::PathBuf>,
+    /// Examples mixed from --mix-notes per epoch
+    #[arg(long, default_value_t = 1600)]
+    mixed_per_epoch: usize,
+}
+
+pub fn run(
+    architecture: &str,
+    task: Task,
+    data: &Path,
+    out: &Path,
+    seed: u64,
+    args: &NetArgs,
+) -> Result<()> {
+    let image = MelImage::default();
+    let config = InstrumentTrainConfig {
+        architecture: architecture.into(),
+        width: args.width,
+        loss: args.loss.unwrap_or(match task {
+            Task::Single => Loss::Ce,
+            Task::Multi => Loss::Bce,
+        }),
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        patience: args.patience,
+        seed,
+        mixed_per_epoch: if args.mix_notes.is_some() {
+            args.mixed_per_epoch
+        } else {
+            0
+        },
+        notes: args.mix_notes.clone(),
+        ..InstrumentTrainConfig::new(architecture.parse()?, task, data.to_path_buf())
+    };
+    if args.mix_notes.is_some() && task == Task::Single {
+        anyhow::bail!("--mix-notes makes multi-label examples: use it with --task multi");
+    }
+    // The data before the run folder: a bad manifest leaves nothing behind.
+    let started = Instant::now();
+    let train = load_images(data, Split::Train, task, &image)?;
+    let valid = load_images(data, Split::Valid, task, &image)?;
+    let mixer = match &args.mix_notes {
+        Some(notes) => Some(NoteMixer::load(notes, Split::Train, &image, 6)?),
+        None => None,
+    };
+    println!(
+        "train: {} files, valid: {} files{}; images in {:.1} s",
+        train.len(),
+        valid.len(),
+        mixer.as_ref().map_or(String::new(), |m| format!(
+            ", {} notes to mix ({} examples per epoch)",
+            m.notes(),
+            config.mixed_per_epoch
+        )),
+        started.elapsed().as_secs_f64()
+    );
+    let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        "epoch {prefix} {bar:30} {pos}/{len} batches, loss {msg}, {eta} left",
+    )?);
+    let mut running = None::<f32>;
+    let score_name = match task {
+        Task::Single => "accuracy",
+        Task::Multi => "Hamming accuracy",
+    };
+    let outcome = train_instruments(
+        &config,
+        &image,
+        &train,
+        &valid,
+        mixer.as_ref(),
+        out,
+        args.resume,
+        |p| match p {
+            InstrumentProgress::EpochStart { epoch, batches } => {
+                bar.set_prefix(epoch.to_string());
+                bar.set_length(batches as u64);
+                bar.reset();
+            }
+            InstrumentProgress::Batch { loss } => {
+                let smoothed = running.map_or(loss, |r| 0.95 * r + 0.05 * loss);
+                running = Some(smoothed);
+                bar.set_message(format!("{smoothed:.4}"));
+                bar.inc(1);
+                super::super::train::print_hidden_progress(&bar, smoothed);
+            }
+            InstrumentProgress::EpochEnd(log) => bar.suspend(|| {
+                println!(
+                    "epoch {:>3}: train loss {:.4}, valid loss {:.4}, valid {score_name} {:.4}, mAP {:.4} ({:.0} s)",
+                    log.epoch, log.train_loss, log.valid_loss, log.valid_score, log.valid_map, log.seconds
+                )
+            }),
+        },
+    )
+    .with_context(|| format!("training into {}", out.display()))?;
+    bar.finish_and_clear();
+    match &outcome.best {
+        Some(best) => println!(
+            "best valid {score_name} {:.4} (epoch {}) -> {}",
+            best.valid_score,
+            best.epoch,
+            outcome.best_model.display()
+        ),
+        None => println!("no epoch ran (already finished or stopped early)"),
+    }
+    Ok(())
+}
