@@ -102,21 +102,6 @@ fn draw(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_a_png() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("confusion.png");
-        let classes: Vec<String> = ["bass", "flute"].iter().map(|c| c.to_string()).collect();
-        confusion_png(&path, &[vec![5, 1], vec![0, 6]], &classes, "test").unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(&bytes[1..4], b"PNG");
-    }
-}
-
 /// Each class's probability per segment over time (one line per class through the segments'
 /// centres) and the threshold as a flat line: `segments` holds (start s, end s, probabilities).
 pub fn timeline_png(
@@ -148,4 +133,19 @@ pub fn timeline_png(
         "time (s)",
         &[(title, "probability", series)],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_a_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("confusion.png");
+        let classes: Vec<String> = ["bass", "flute"].iter().map(|c| c.to_string()).collect();
+        confusion_png(&path, &[vec![5, 1], vec![0, 6]], &classes, "test").unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+    }
 }

@@ -98,6 +98,16 @@ impl InstrumentTrainConfig {
     }
 }
 
+/// What a run trains and validates on: mel images of the front-end `image`, and optionally a
+/// mixer of single notes for extra multi-label examples.
+#[derive(Clone, Copy)]
+pub struct InstrumentData<'a> {
+    pub image: &'a MelImage,
+    pub train: &'a Dataset,
+    pub valid: &'a Dataset,
+    pub mixer: Option<&'a NoteMixer>,
+}
+
 /// One line of the training log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstrumentEpochLog {
@@ -165,14 +175,17 @@ impl RunFiles {
 /// `model.bpk`) to `out`; with `resume`, continues after the last completed epoch.
 pub fn train_instruments(
     config: &InstrumentTrainConfig,
-    image: &MelImage,
-    train: &Dataset,
-    valid: &Dataset,
-    mixer: Option<&NoteMixer>,
+    data: &InstrumentData,
     out: &Path,
     resume: bool,
     mut progress: impl FnMut(InstrumentProgress),
 ) -> Result<InstrumentOutcome> {
+    let InstrumentData {
+        image,
+        train,
+        valid,
+        mixer,
+    } = *data;
     let architecture = config.check()?;
     for data in [train, valid] {
         if data.task != config.task || data.num_features != image.len() || data.is_empty() {
@@ -514,13 +527,23 @@ mod tests {
         }
     }
 
+    fn data<'a>(image: &'a MelImage, train: &'a Dataset, valid: &'a Dataset) -> InstrumentData<'a> {
+        InstrumentData {
+            image,
+            train,
+            valid,
+            mixer: None,
+        }
+    }
+
     /// The device's random generator is global: runs in parallel tests would draw from each
     /// other's seeded streams, so the training tests take turns.
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     fn train(config: &InstrumentTrainConfig, out: &Path, resume: bool) -> InstrumentOutcome {
         let (train, valid) = (tiny_set(32, 1), tiny_set(16, 2));
-        train_instruments(config, &image(), &train, &valid, None, out, resume, |_| {}).unwrap()
+        let tiny = image();
+        train_instruments(config, &data(&tiny, &train, &valid), out, resume, |_| {}).unwrap()
     }
 
     #[test]
@@ -555,12 +578,10 @@ mod tests {
         train(&config(1), parts.path(), false);
         // Without --resume an existing run is refused; with it, the run continues.
         let (a, b) = (tiny_set(32, 1), tiny_set(16, 2));
+        let tiny = image();
         let refused = train_instruments(
             &config(3),
-            &image(),
-            &a,
-            &b,
-            None,
+            &data(&tiny, &a, &b),
             parts.path(),
             false,
             |_| {},
@@ -591,14 +612,16 @@ mod tests {
             loss: Loss::Bce,
             ..config(1)
         };
-        let error = train_instruments(&bce, &image(), &a, &b, None, dir.path(), false, |_| {});
+        let tiny = image();
+        let error = train_instruments(&bce, &data(&tiny, &a, &b), dir.path(), false, |_| {});
         assert!(error.unwrap_err().to_string().contains("does not fit"));
         let wrong = MelImage {
             frames: 32,
             ..image()
         };
         assert!(
-            train_instruments(&config(1), &wrong, &a, &b, None, dir.path(), false, |_| {}).is_err()
+            train_instruments(&config(1), &data(&wrong, &a, &b), dir.path(), false, |_| {})
+                .is_err()
         );
         assert!(!dir.path().join("config.json").exists(), "nothing written");
     }

@@ -21,7 +21,7 @@ mod transcription;
 
 pub use config::TranscriptionTrainConfig;
 pub use instruments::{
-    train_instruments, InstrumentEpochLog, InstrumentOutcome, InstrumentProgress,
+    train_instruments, InstrumentData, InstrumentEpochLog, InstrumentOutcome, InstrumentProgress,
     InstrumentTrainConfig,
 };
 pub use metrics::FrameScores;

@@ -17,7 +17,8 @@ use rayon::prelude::*;
 pub enum InstrumentClassifier {
     Gbdt(GbdtModel),
     Net {
-        model: InstrumentNetModel,
+        /// Boxed: the network's layer descriptors are ten times the GBDT variant's size.
+        model: Box<InstrumentNetModel>,
         image: MelImage,
     },
 }
@@ -53,7 +54,10 @@ impl InstrumentClassifier {
         if (image.n_mels, image.frames) != (spec.bins, spec.frames) {
             anyhow::bail!("{name}: the front-end does not match the network's input");
         }
-        Ok(Self::Net { model, image })
+        Ok(Self::Net {
+            model: Box::new(model),
+            image,
+        })
     }
 
     pub fn task(&self) -> Task {

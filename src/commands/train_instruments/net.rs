@@ -9,7 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyphon_instruments::{load_images, MelImage, NoteMixer, Task};
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
-use polyphon_train::{train_instruments, InstrumentProgress, InstrumentTrainConfig};
+use polyphon_train::{
+    train_instruments, InstrumentData, InstrumentProgress, InstrumentTrainConfig,
+};
 
 /// Options of the networks (ignored by gbdt).
 #[derive(Args, Debug)]
@@ -104,10 +106,12 @@ pub fn run(
     };
     let outcome = train_instruments(
         &config,
-        &image,
-        &train,
-        &valid,
-        mixer.as_ref(),
+        &InstrumentData {
+            image: &image,
+            train: &train,
+            valid: &valid,
+            mixer: mixer.as_ref(),
+        },
         out,
         args.resume,
         |p| match p {

@@ -96,6 +96,10 @@ impl NetSpec {
 }
 
 /// Any of the networks, as one module type for records, optimisers and training loops.
+///
+/// The variants differ by a few hundred bytes of layer descriptors and a network is built
+/// once: boxing is not worth losing the derived `Module` implementation (as `Network`).
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum InstrumentNet {
     Mlp(Mlp),

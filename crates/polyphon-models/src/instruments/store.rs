@@ -156,7 +156,7 @@ impl InstrumentNetModel {
     pub fn predict(&self, images: &[f32]) -> Result<Vec<f32>> {
         let spec = &self.description.spec;
         let size = spec.bins * spec.frames;
-        if images.len() % size != 0 {
+        if !images.len().is_multiple_of(size) {
             return Err(ModelError::FeatureLength {
                 expected: size * (images.len() / size + 1),
                 frames: spec.frames,
