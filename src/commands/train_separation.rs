@@ -13,12 +13,18 @@ use polyphon_train::{train_separation, SeparationProgress, SeparationTrainConfig
   polyphon train separation --model unet --sources bass,flute --data data/mixtures/mixtures.jsonl --out runs/unet
   polyphon train separation --model unet-bilstm --loss mse --data data/mixtures/mixtures.jsonl --out runs/bilstm
   polyphon train separation --data data/mixtures/mixtures.jsonl --out runs/unet --resume
+  polyphon train separation --loss sdr --init runs/unet/model.json --learning-rate 1e-4 --epochs 3 --data data/mixtures/mixtures.jsonl --out runs/unet-sdr
 
 Trains on the mixtures of the train split that hold a stem of every --sources family (the
 bass + flute pairs of `polyphon synth mixtures`), validates on the valid split. Writes
 RUN/config.json, RUN/log.csv, RUN/checkpoint.bpk + optimizer.bpk (last epoch) and
 RUN/model.json + model.bpk (lowest validation loss), which `polyphon separate --model
-RUN/model.json` reads.")]
+RUN/model.json` reads.
+
+Losses: l1 / mse compare the masked mixture magnitudes with each stem's; sdr takes the
+masked mixture STFT (mixture phase) back to a waveform by an inverse STFT inside the graph
+and minimises the negative SDR (dB) against the stem's samples, averaged over sources and
+patches. Masks never exceed one, so no estimate can hold energy the mixture lacks.")]
 pub struct SeparationArgs {
     /// Manifest of `polyphon synth mixtures`.
     #[arg(long)]
@@ -41,9 +47,12 @@ pub struct SeparationArgs {
     /// softmax (masks sum to one) or sigmoid.
     #[arg(long, default_value = "softmax")]
     mask: String,
-    /// l1 or mse on the masked magnitudes.
+    /// l1 or mse on the masked magnitudes, or sdr (negative SDR on the waveforms).
     #[arg(long, default_value = "l1")]
     loss: String,
+    /// Start from this model.json (same --model and --sources) instead of random weights.
+    #[arg(long, value_name = "MODEL")]
+    init: Option<PathBuf>,
     #[arg(long, default_value_t = SeparationTrainConfig::default().epochs)]
     epochs: usize,
     /// Patches of 128 frames (2 s) per step.
@@ -67,6 +76,7 @@ pub fn run(args: SeparationArgs) -> Result<()> {
         sources: args.sources.clone(),
         mask: args.mask.clone(),
         loss: args.loss.clone(),
+        init: args.init.as_ref().map(|p| p.display().to_string()),
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,

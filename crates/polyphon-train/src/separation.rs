@@ -11,8 +11,8 @@ use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::separation::{
-    masks_from_logits, MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork,
-    SEPARATION_BINS, SEPARATION_PATCH_FRAMES,
+    masks_from_logits, negative_sdr, MaskActivation, PatchIstft, SeparationArchitecture,
+    SeparationModel, SeparationNetwork, SEPARATION_BINS, SEPARATION_PATCH_FRAMES,
 };
 use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_synth::manifest::Split;
@@ -31,8 +31,12 @@ pub struct SeparationTrainConfig {
     pub sources: Vec<String>,
     /// `softmax` (masks sum to one) or `sigmoid`.
     pub mask: String,
-    /// `l1` or `mse`, on the masked magnitudes.
+    /// `l1` or `mse` on the masked magnitudes, or `sdr`: the negative SDR of the waveforms
+    /// (masked mixture STFT, mixture phase, inverse STFT) against the stems'.
     pub loss: String,
+    /// A `model.json` to start from instead of random weights (fine-tuning, e.g. with
+    /// another loss); its architecture and sources must match.
+    pub init: Option<String>,
     pub epochs: usize,
     /// Patches of 128 frames per step.
     pub batch_size: usize,
@@ -53,6 +57,7 @@ impl Default for SeparationTrainConfig {
             sources: vec!["bass".into(), "flute".into()],
             mask: "softmax".into(),
             loss: "l1".into(),
+            init: None,
             epochs: 20,
             batch_size: 8,
             learning_rate: 1e-3,
@@ -104,26 +109,31 @@ pub struct SeparationOutcome {
     pub best_valid_loss: f64,
 }
 
-/// The loss on masked magnitudes.
+/// What is compared with the stems.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum MagnitudeLoss {
+enum SeparationLoss {
+    /// Mean absolute error of the masked magnitudes.
     L1,
+    /// Mean squared error of the masked magnitudes.
     Mse,
+    /// Negative SDR (dB) of the waveforms.
+    Sdr,
 }
 
 struct Settings {
     architecture: SeparationArchitecture,
     activation: MaskActivation,
-    loss: MagnitudeLoss,
+    loss: SeparationLoss,
 }
 
 fn settings(config: &SeparationTrainConfig) -> Result<Settings> {
     let loss = match config.loss.as_str() {
-        "l1" => MagnitudeLoss::L1,
-        "mse" => MagnitudeLoss::Mse,
+        "l1" => SeparationLoss::L1,
+        "mse" => SeparationLoss::Mse,
+        "sdr" => SeparationLoss::Sdr,
         other => {
             return Err(TrainError::Invalid(format!(
-                "unknown loss {other:?} (l1 or mse)"
+                "unknown loss {other:?} (l1, mse or sdr)"
             )))
         }
     };
@@ -152,10 +162,15 @@ pub fn train_separation(
     mut progress: impl FnMut(SeparationProgress),
 ) -> Result<SeparationOutcome> {
     let settings = settings(config)?;
-    // The data first: a bad manifest leaves no run folder behind.
+    // The data and the initial model first: a bad manifest or model leaves no run folder.
     let cache = FeatureCache::new(cache_dir, "stft1024", SeparationSet::spec())?;
-    let train = SeparationSet::load(manifest, Split::Train, &cache, &config.sources)?;
-    let valid = SeparationSet::load(manifest, Split::Valid, &cache, &config.sources)?;
+    let load = match settings.loss {
+        SeparationLoss::Sdr => SeparationSet::load_with_waves,
+        _ => SeparationSet::load,
+    };
+    let train = load(manifest, Split::Train, &cache, &config.sources)?;
+    let valid = load(manifest, Split::Valid, &cache, &config.sources)?;
+    let init = init_model(config, &settings)?;
     let paths = |name: &str| out.join(name);
     let same = |saved: &SeparationTrainConfig, now: &SeparationTrainConfig| {
         SeparationTrainConfig {
@@ -192,10 +207,11 @@ pub fn train_separation(
         load_checkpoint(settings.architecture, sources, out, &device)?
     } else {
         (
-            SeparationNetwork::new(settings.architecture, sources, &device),
+            initial_network(init.as_ref(), &settings, sources, &device)?,
             adam(),
         )
     };
+    let istft = PatchIstft::new(frames, &device);
     for epoch in state.completed_epochs..config.epochs {
         if state.epochs_without_improvement >= config.patience {
             break;
@@ -211,7 +227,7 @@ pub fn train_separation(
         let mut loss_sum = 0.0;
         for _ in 0..batches {
             let batch = batcher.next_batch(&train).expect("batches counted");
-            let loss = batch_loss(&network, &batch, &settings, &device);
+            let loss = batch_loss(&network, &batch, &settings, &istft, &device);
             let value = loss.clone().into_scalar::<f32>();
             network = step(&mut optimizer, network, loss, config.learning_rate);
             loss_sum += value as f64;
@@ -236,11 +252,52 @@ pub fn train_separation(
     })
 }
 
-/// The loss of one batch: masks applied to the mixture magnitudes against each source's.
+/// The model of `config.init`, checked against the run's architecture and sources.
+fn init_model(
+    config: &SeparationTrainConfig,
+    settings: &Settings,
+) -> Result<Option<SeparationModel>> {
+    let Some(init) = &config.init else {
+        return Ok(None);
+    };
+    let model = SeparationModel::load(init)?;
+    if model.network().architecture() != settings.architecture || model.sources() != config.sources
+    {
+        return Err(TrainError::Invalid(format!(
+            "{init} is a {} model of {}, not a {} model of {}",
+            model.network().architecture(),
+            model.sources().join(","),
+            settings.architecture,
+            config.sources.join(",")
+        )));
+    }
+    Ok(Some(model))
+}
+
+/// Random weights, or those of `init`.
+fn initial_network(
+    init: Option<&SeparationModel>,
+    settings: &Settings,
+    sources: usize,
+    device: &Device,
+) -> Result<SeparationNetwork> {
+    let network = SeparationNetwork::new(settings.architecture, sources, device);
+    match init {
+        None => Ok(network),
+        // Loading a record into a fresh network keeps the training device's gradient tracking.
+        Some(model) => network
+            .try_load_record(model.network().clone().into_record())
+            .map_err(|e| TrainError::Invalid(format!("initial model: {e}"))),
+    }
+}
+
+/// The loss of one batch: masks applied to the mixture against each source, on magnitudes
+/// or, for [`SeparationLoss::Sdr`], on the waveforms `istft` gives.
 fn batch_loss(
     network: &SeparationNetwork,
     batch: &SeparationBatch,
     settings: &Settings,
+    istft: &PatchIstft,
     device: &Device,
 ) -> Tensor<1> {
     let shape = |channels: usize| [batch.size, channels, batch.frames, batch.bins];
@@ -251,11 +308,28 @@ fn batch_loss(
         network.forward(tensor(&batch.inputs, 1)),
         settings.activation,
     );
-    let mixture = tensor(&batch.mixture, 1).repeat_dim(1, batch.sources);
-    let error = masks * mixture - tensor(&batch.targets, batch.sources);
+    let magnitude_error = |masks: Tensor<4>| {
+        let mixture = tensor(&batch.mixture, 1).repeat_dim(1, batch.sources);
+        masks * mixture - tensor(&batch.targets, batch.sources)
+    };
     match settings.loss {
-        MagnitudeLoss::L1 => error.abs().mean(),
-        MagnitudeLoss::Mse => error.powf_scalar(2.0).mean(),
+        SeparationLoss::L1 => magnitude_error(masks).abs().mean(),
+        SeparationLoss::Mse => magnitude_error(masks).powf_scalar(2.0).mean(),
+        SeparationLoss::Sdr => {
+            let estimates = istft.masked_waveforms(
+                masks,
+                tensor(&batch.mixture_real, 1),
+                tensor(&batch.mixture_imag, 1),
+            );
+            let references = Tensor::<3>::from_data(
+                TensorData::new(
+                    batch.waves.clone(),
+                    [batch.size, batch.sources, batch.wave_len],
+                ),
+                device,
+            );
+            negative_sdr(estimates, references)
+        }
     }
 }
 
@@ -272,9 +346,10 @@ fn validate(
     let frames = SEPARATION_PATCH_FRAMES;
     let mut batches =
         SeparationBatcher::new(valid, config.batch_size, frames, SEPARATION_BINS, frames, 0);
+    let istft = PatchIstft::new(frames, &device);
     let (mut sum, mut count) = (0.0, 0usize);
     while let Some(batch) = batches.next_batch(valid) {
-        let loss = batch_loss(&inference, &batch, settings, &device);
+        let loss = batch_loss(&inference, &batch, settings, &istft, &device);
         sum += loss.into_scalar::<f32>() as f64 * batch.size as f64;
         count += batch.size;
     }
