@@ -124,3 +124,27 @@ fn unreadable_input_is_one_line_and_writes_nothing() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_file_cut_short_fails_after_streaming_and_leaves_no_stems() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cut.wav");
+    write(&input, 16_000, &tones(16_000, 40.0, &[(0.3, 0.2)]));
+    // The header still announces 40 s: the decoder notices only at the end, after a first
+    // 30 s segment has been separated and written to the temporary files.
+    let bytes = std::fs::read(&input).unwrap();
+    std::fs::write(&input, &bytes[..bytes.len() * 7 / 8]).unwrap();
+    let existing = dir.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    for out in [dir.path().join("stems"), existing.clone()] {
+        let output = separate(&input, &out);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        if out == existing {
+            assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no stem, no temporary file");
+        } else {
+            assert!(!out.exists(), "the folder it made is gone again");
+        }
+    }
+}

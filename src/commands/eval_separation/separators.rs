@@ -109,12 +109,8 @@ impl Separator for ModelSeparator {
     }
 
     fn separate(&self, track: &Track) -> Result<Vec<Vec<Vec<f32>>>> {
-        let mut stems = crate::commands::separate::separate_signal(
-            &self.model,
-            &track.mix,
-            track.sample_rate,
-            |_, _| {},
-        )?;
+        let mut stems =
+            crate::commands::separate::separate_signal(&self.model, &track.mix, track.sample_rate)?;
         track
             .sources
             .iter()
