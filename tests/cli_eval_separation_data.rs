@@ -150,6 +150,26 @@ fn baselines_are_scored_per_system_and_source() {
         ("irm", "flute"),
     ];
     assert_eq!(rows, expected, "{table}");
+
+    // The bundled model with and without Wiener refinement, as two more systems.
+    let output = polyphon(
+        &[
+            "--files",
+            "1",
+            "--json",
+            "--model",
+            "unet-bass-flute",
+            "--wiener",
+            "1",
+        ],
+        &manifest,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_str(text(&output.stdout).trim()).unwrap();
+    for system in ["unet-bass-flute", "unet-bass-flute+wiener1"] {
+        let sdr = json["systems"][system]["bass"]["sdr"].as_f64();
+        assert!(sdr.is_some_and(f64::is_finite), "{system}: {json}");
+    }
 }
 
 /// Runs on a broken data set and returns the one-line error, checking the exit status.

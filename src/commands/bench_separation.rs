@@ -119,7 +119,7 @@ pub fn run(bench: SeparationBench) -> Result<()> {
     let start = Instant::now();
     let audio = read_channels(&input)?;
     let channels = super::eval_separation::dataset::to_f32(audio.channels);
-    super::separate::separate_signal(&model, &channels, audio.sample_rate)?;
+    super::separate::separate_signal(&model, 0, &channels, audio.sample_rate)?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "separate end to end ({:.1} min stereo 44.1 kHz, {threads} threads, without writing): {seconds:.1} s, {:.1}x realtime",

@@ -86,6 +86,9 @@ pub struct SeparationArgs {
     /// Also score this separation model (bundled name or model.json; repeatable), with --data
     #[arg(long, value_name = "NAME|PATH", requires = "data")]
     model: Vec<String>,
+    /// Also score every --model with N Wiener iterations (`separate --wiener N`), as "<model>+wienerN"
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "model")]
+    wiener: usize,
 }
 
 /// The `<source>.wav` files of `dir`, sorted by source name.
@@ -163,6 +166,7 @@ pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
             per_file_csv: args.per_file.as_deref(),
             json: args.json,
             models: &args.model,
+            wiener: args.wiener,
         }),
         (None, Some(reference), Some(estimate)) => run_folders(reference, estimate, args.json),
         _ => bail!("give --ref and --est, or --data"),

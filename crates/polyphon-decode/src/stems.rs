@@ -129,6 +129,42 @@ fn check_shape(s: &ComplexSpectrogram, frames: usize, bins: usize, what: &str) -
     Ok(())
 }
 
+/// Wiener-style refinement of masks that share the mixture's phase: each source's power
+/// estimate is `(m_j |X|)²`, so its Wiener gain `m_j² / Σ_k m_k²` (`|X|` cancels); every
+/// iteration squares and renormalises again, sharpening the masks towards the dominant
+/// source of each bin. One mask serves every channel here, so this is the single-channel
+/// filter, not a spatial (multichannel) model. Masks that summed to one still do.
+pub fn wiener_masks(masks: Vec<Mask>, iterations: usize) -> Result<Vec<Mask>> {
+    let Some(first) = masks.first() else {
+        return Ok(masks);
+    };
+    let (frames, bins) = (first.frames, first.bins);
+    if masks.iter().any(|m| (m.frames, m.bins) != (frames, bins)) {
+        return Err(invalid("masks of one mixture must share a shape".into()));
+    }
+    let mut values: Vec<Vec<f32>> = masks.into_iter().map(|m| m.values).collect();
+    for _ in 0..iterations {
+        for k in 0..frames * bins {
+            let power: f32 = values.iter().map(|m| m[k] * m[k]).sum::<f32>();
+            let n = values.len() as f32;
+            for mask in &mut values {
+                // Bins where every mask is zero split evenly, as ideal ratio masks do.
+                mask[k] = (mask[k] * mask[k] + IRM_EPSILON) / (power + n * IRM_EPSILON);
+            }
+        }
+    }
+    values
+        .into_iter()
+        .map(|v| {
+            Mask::new(
+                frames,
+                bins,
+                v.into_iter().map(|x| x.clamp(0.0, 1.0)).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Each source's STFT per channel (source → channel): the mixture's STFT per channel times
 /// the source's mask.
 pub fn apply_masks(
@@ -218,6 +254,24 @@ pub fn ideal_ratio_stems(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wiener_masks_sharpen_and_still_sum_to_one() {
+        let a = Mask::new(1, 3, vec![0.7, 0.5, 0.0]).unwrap();
+        let b = Mask::new(1, 3, vec![0.3, 0.5, 0.0]).unwrap();
+        let same = wiener_masks(vec![a.clone(), b.clone()], 0).unwrap();
+        assert_eq!(same, vec![a.clone(), b.clone()]);
+        let refined = wiener_masks(vec![a, b], 1).unwrap();
+        // 0.49 / (0.49 + 0.09), ties and silent bins split evenly.
+        assert!((refined[0].values()[0] - 0.49 / 0.58).abs() < 1e-6);
+        assert!((refined[0].values()[1] - 0.5).abs() < 1e-6);
+        assert!((refined[0].values()[2] - 0.5).abs() < 1e-6);
+        for k in 0..3 {
+            assert!((refined[0].values()[k] + refined[1].values()[k] - 1.0).abs() < 1e-6);
+        }
+        let other = Mask::new(2, 3, vec![0.0; 6]).unwrap();
+        assert!(wiener_masks(vec![refined[0].clone(), other], 1).is_err());
+    }
     use polyphon_eval::separation::evaluate_separation;
 
     const RATE: usize = 16_000;

@@ -25,6 +25,8 @@ pub struct DatasetEval<'a> {
     pub json: bool,
     /// Trained models to score beside the baselines: bundled names or sidecar paths.
     pub models: &'a [String],
+    /// With more than 0, every model is scored a second time with this many Wiener iterations.
+    pub wiener: usize,
 }
 
 /// One system's scores for one source of one file.
@@ -70,7 +72,17 @@ pub fn run(eval: &DatasetEval) -> Result<()> {
             .parent()
             .and_then(|p| p.file_name())
             .map_or_else(|| choice.clone(), |n| n.to_string_lossy().into_owned());
-        separators.push(Box::new(super::separators::ModelSeparator { name, model }));
+        let mut variants = vec![(name.clone(), 0)];
+        if eval.wiener > 0 {
+            variants.push((format!("{name}+wiener{}", eval.wiener), eval.wiener));
+        }
+        for (name, wiener) in variants {
+            separators.push(Box::new(super::separators::ModelSeparator {
+                name,
+                model: model.clone(),
+                wiener,
+            }));
+        }
     }
     let mut scores = Vec::new();
     for (index, entry) in chosen.iter().enumerate() {

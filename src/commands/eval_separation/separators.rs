@@ -101,6 +101,8 @@ pub fn run_separator(separator: &dyn Separator, track: &Track) -> Result<Vec<Vec
 pub struct ModelSeparator {
     pub name: String,
     pub model: polyphon_models::separation::SeparationModel,
+    /// Wiener iterations, as `separate --wiener`.
+    pub wiener: usize,
 }
 
 impl Separator for ModelSeparator {
@@ -109,8 +111,12 @@ impl Separator for ModelSeparator {
     }
 
     fn separate(&self, track: &Track) -> Result<Vec<Vec<Vec<f32>>>> {
-        let mut stems =
-            crate::commands::separate::separate_signal(&self.model, &track.mix, track.sample_rate)?;
+        let mut stems = crate::commands::separate::separate_signal(
+            &self.model,
+            self.wiener,
+            &track.mix,
+            track.sample_rate,
+        )?;
         track
             .sources
             .iter()

@@ -17,6 +17,7 @@ pub use stream::{Stems, StreamingSeparator};
 #[command(after_help = "Examples:
   polyphon separate examples/bass_flute_mix.wav -o stems/
   polyphon separate mix.wav -o stems/ --model runs/unet/model.json
+  polyphon separate mix.wav -o stems/ --wiener 1
 
 Writes DIR/<input stem>_<source>.wav (e.g. stems/bass_flute_mix_bass.wav) at the input's
 sample rate and channel count. The model works at 16 kHz: the input is resampled, each
@@ -31,9 +32,12 @@ pub struct SeparateArgs {
     /// Output folder (created if missing).
     #[arg(short, long)]
     out: PathBuf,
-    /// Separation model: `bass-flute` (bundled) or a model.json written by `polyphon train separation`.
+    /// Separation model: `unet-bass-flute` (bundled, the default) or a model.json written by `polyphon train separation`.
     #[arg(long, value_name = "NAME|PATH")]
     model: Option<String>,
+    /// Refine the masks by N iterations of Wiener-style power ratios (m_j² / Σ m_k²)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    wiener: usize,
 }
 
 pub fn run(args: SeparateArgs) -> Result<()> {
@@ -41,7 +45,7 @@ pub fn run(args: SeparateArgs) -> Result<()> {
     let mut reader = AudioReader::open(&args.input, Downmix::Mean)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let made_dir = !args.out.exists();
-    let written = separate_file(&model, &mut reader, &args.input, &args.out);
+    let written = separate_file(&model, args.wiener, &mut reader, &args.input, &args.out);
     if written.is_err() && made_dir {
         // Only removes the folder when it is empty: nothing of the user's goes.
         let _ = std::fs::remove_dir(&args.out);
@@ -56,12 +60,14 @@ pub fn run(args: SeparateArgs) -> Result<()> {
 /// under a temporary name until all of them are complete.
 fn separate_file(
     model: &SeparationModel,
+    wiener: usize,
     reader: &mut AudioReader,
     input: &Path,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
     let info = reader.info().clone();
-    let mut separator = StreamingSeparator::new(model, info.channels, info.sample_rate)?;
+    let mut separator =
+        StreamingSeparator::new(model, info.channels, info.sample_rate)?.with_wiener(wiener);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stem = input
         .file_stem()
@@ -123,13 +129,15 @@ fn write_blocks(writers: &mut [WavStreamWriter], stems: Stems) -> Result<()> {
 }
 
 /// Separates `channels` (channel → samples at `sample_rate`), held in memory, into
-/// source → channel → samples at the same rate and length.
+/// source → channel → samples at the same rate and length; `wiener` as `--wiener`.
 pub fn separate_signal(
     model: &SeparationModel,
+    wiener: usize,
     channels: &[Vec<f32>],
     sample_rate: u32,
 ) -> Result<Stems> {
-    let mut separator = StreamingSeparator::new(model, channels.len(), sample_rate)?;
+    let mut separator =
+        StreamingSeparator::new(model, channels.len(), sample_rate)?.with_wiener(wiener);
     let mut stems = separator.push(channels)?;
     for (stem, rest) in stems.iter_mut().zip(separator.finish()?) {
         for (channel, samples) in stem.iter_mut().zip(rest) {

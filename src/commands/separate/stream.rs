@@ -8,7 +8,7 @@
 
 use anyhow::{ensure, Result};
 use polyphon_audio::StreamResampler;
-use polyphon_decode::stems::{masks_to_stems, source_magnitude, Mask};
+use polyphon_decode::stems::{masks_to_stems, source_magnitude, wiener_masks, Mask};
 use polyphon_features::ComplexStft;
 use polyphon_models::separation::{
     SeparationModel, SEPARATION_BINS, SEPARATION_HOP, SEPARATION_N_FFT, SEPARATION_SAMPLE_RATE,
@@ -52,6 +52,8 @@ impl RateConverter {
 pub struct StreamingSeparator<'a> {
     model: &'a SeparationModel,
     stft: ComplexStft,
+    /// Wiener refinement iterations of the masks (0: the network's masks as they are).
+    wiener: usize,
     /// Per channel, input rate → 16 kHz.
     down: Vec<RateConverter>,
     /// Per channel, 16 kHz samples not yet separated (the next segment's start).
@@ -79,6 +81,7 @@ impl<'a> StreamingSeparator<'a> {
         Ok(Self {
             model,
             stft: ComplexStft::new(SEPARATION_N_FFT, SEPARATION_HOP)?,
+            wiener: 0,
             down: converters(sample_rate, rate)?,
             pending: vec![Vec::new(); channels],
             tail: vec![vec![Vec::new(); channels]; sources],
@@ -90,6 +93,12 @@ impl<'a> StreamingSeparator<'a> {
             emitted_frames: 0,
             separated: 0,
         })
+    }
+
+    /// Refines the masks by `iterations` of [`wiener_masks`] before they are applied.
+    pub fn with_wiener(mut self, iterations: usize) -> Self {
+        self.wiener = iterations;
+        self
     }
 
     /// Input frames taken so far.
@@ -164,7 +173,7 @@ impl<'a> StreamingSeparator<'a> {
     /// through the rate converters into `out`.
     fn separate_segment(&mut self, len: usize, last: bool, out: &mut Stems) -> Result<()> {
         let segment: Vec<Vec<f32>> = self.pending.iter().map(|c| c[..len].to_vec()).collect();
-        let mut stems = separate_segment(self.model, &self.stft, &segment)?;
+        let mut stems = separate_segment(self.model, &self.stft, self.wiener, &segment)?;
         let keep = if last { len } else { len - FADE };
         for (source, stem) in stems.iter_mut().enumerate() {
             for (channel, samples) in stem.iter_mut().enumerate() {
@@ -211,6 +220,7 @@ impl<'a> StreamingSeparator<'a> {
 fn separate_segment(
     model: &SeparationModel,
     stft: &ComplexStft,
+    wiener: usize,
     channels: &[Vec<f32>],
 ) -> Result<Stems> {
     let length = channels.first().map_or(0, Vec::len);
@@ -226,6 +236,7 @@ fn separate_segment(
             Mask::new(frames, bins, values)
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    let masks = wiener_masks(masks, wiener)?;
     Ok(masks_to_stems(stft, &spectrograms, &masks, length)?
         .into_iter()
         .map(|stem| stem.channels)
