@@ -24,7 +24,9 @@ RUN/model.json` reads.
 Losses: l1 / mse compare the masked mixture magnitudes with each stem's; sdr takes the
 masked mixture STFT (mixture phase) back to a waveform by an inverse STFT inside the graph
 and minimises the negative SDR (dB) against the stem's samples, averaged over sources and
-patches. Masks never exceed one, so no estimate can hold energy the mixture lacks.")]
+patches. Masks never exceed one, so no single stem can hold energy the mixture lacks;
+with --mask sigmoid the stems together can, which --new-energy-weight W penalises (the
+seed's \"no new features\" term).")]
 pub struct SeparationArgs {
     /// Manifest of `polyphon synth mixtures`.
     #[arg(long)]
@@ -50,6 +52,10 @@ pub struct SeparationArgs {
     /// l1 or mse on the masked magnitudes, or sdr (negative SDR on the waveforms).
     #[arg(long, default_value = "l1")]
     loss: String,
+    /// Weight of the "no new features" penalty: the magnitude the stems together hold beyond
+    /// the mixture's (only --mask sigmoid can pay it; softmax masks sum to one).
+    #[arg(long, default_value_t = 0.0)]
+    new_energy_weight: f64,
     /// Start from this model.json (same --model and --sources) instead of random weights.
     #[arg(long, value_name = "MODEL")]
     init: Option<PathBuf>,
@@ -77,6 +83,7 @@ pub fn run(args: SeparationArgs) -> Result<()> {
         mask: args.mask.clone(),
         loss: args.loss.clone(),
         init: args.init.as_ref().map(|p| p.display().to_string()),
+        new_energy_weight: args.new_energy_weight,
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.learning_rate,

@@ -11,8 +11,9 @@ use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::separation::{
-    masks_from_logits, negative_sdr, MaskActivation, PatchIstft, SeparationArchitecture,
-    SeparationModel, SeparationNetwork, SEPARATION_BINS, SEPARATION_PATCH_FRAMES,
+    masks_from_logits, negative_sdr, new_energy_penalty, MaskActivation, PatchIstft,
+    SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_BINS,
+    SEPARATION_PATCH_FRAMES,
 };
 use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_synth::manifest::Split;
@@ -34,6 +35,9 @@ pub struct SeparationTrainConfig {
     /// `l1` or `mse` on the masked magnitudes, or `sdr`: the negative SDR of the waveforms
     /// (masked mixture STFT, mixture phase, inverse STFT) against the stems'.
     pub loss: String,
+    /// Weight of the "no new features" penalty (the magnitude the stems together hold beyond
+    /// the mixture's, added to the loss); only sigmoid masks can pay it. 0: off.
+    pub new_energy_weight: f64,
     /// A `model.json` to start from instead of random weights (fine-tuning, e.g. with
     /// another loss); its architecture and sources must match.
     pub init: Option<String>,
@@ -58,6 +62,7 @@ impl Default for SeparationTrainConfig {
             mask: "softmax".into(),
             loss: "l1".into(),
             init: None,
+            new_energy_weight: 0.0,
             epochs: 20,
             batch_size: 8,
             learning_rate: 1e-3,
@@ -124,6 +129,7 @@ struct Settings {
     architecture: SeparationArchitecture,
     activation: MaskActivation,
     loss: SeparationLoss,
+    new_energy_weight: f32,
 }
 
 fn settings(config: &SeparationTrainConfig) -> Result<Settings> {
@@ -146,6 +152,7 @@ fn settings(config: &SeparationTrainConfig) -> Result<Settings> {
         architecture: config.architecture.parse()?,
         activation: config.mask.parse()?,
         loss,
+        new_energy_weight: config.new_energy_weight as f32,
     })
 }
 
@@ -308,11 +315,13 @@ fn batch_loss(
         network.forward(tensor(&batch.inputs, 1)),
         settings.activation,
     );
-    let magnitude_error = |masks: Tensor<4>| {
-        let mixture = tensor(&batch.mixture, 1).repeat_dim(1, batch.sources);
-        masks * mixture - tensor(&batch.targets, batch.sources)
-    };
-    match settings.loss {
+    let mixture = || tensor(&batch.mixture, 1);
+    let penalty = (settings.new_energy_weight > 0.0).then(|| {
+        new_energy_penalty(masks.clone(), mixture()).mul_scalar(settings.new_energy_weight)
+    });
+    let magnitude_error =
+        |masks: Tensor<4>| masks * mixture() - tensor(&batch.targets, batch.sources);
+    let loss = match settings.loss {
         SeparationLoss::L1 => magnitude_error(masks).abs().mean(),
         SeparationLoss::Mse => magnitude_error(masks).powf_scalar(2.0).mean(),
         SeparationLoss::Sdr => {
@@ -330,6 +339,10 @@ fn batch_loss(
             );
             negative_sdr(estimates, references)
         }
+    };
+    match penalty {
+        Some(penalty) => loss + penalty,
+        None => loss,
     }
 }
 

@@ -119,3 +119,34 @@ fn sdr_fine_tuning_starts_from_a_model_and_resumes() {
         "a refused run leaves no folder"
     );
 }
+
+#[test]
+fn sigmoid_masks_train_with_the_new_energy_penalty() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = pairs(dir.path());
+    let cache = dir.path().join("cache");
+    let run = |weight: f64, out: &str| {
+        let config = SeparationTrainConfig {
+            mask: "sigmoid".into(),
+            new_energy_weight: weight,
+            ..config("l1", 1)
+        };
+        train_separation(
+            &config,
+            &manifest,
+            &cache,
+            &dir.path().join(out),
+            false,
+            |_| {},
+        )
+        .unwrap()
+        .epochs[0]
+            .valid_loss
+    };
+    // Same seed, same first step: the penalty can only add to the loss.
+    let (plain, penalised) = (run(0.0, "plain"), run(10.0, "penalised"));
+    assert!(
+        penalised.is_finite() && penalised >= plain,
+        "{plain} vs {penalised}"
+    );
+}

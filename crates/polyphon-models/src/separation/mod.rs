@@ -114,6 +114,15 @@ pub fn masks_from_logits(logits: Tensor<4>, activation: MaskActivation) -> Tenso
     }
 }
 
+/// The "no new features" penalty: the mean magnitude the stems together hold beyond the
+/// mixture's, `relu(Σ_s m_s − 1) · |X|` over masks `(batch, sources, frames, bins)` and
+/// mixture magnitudes `(batch, 1, frames, bins)`. Softmax masks never pay it (they sum to
+/// one); independent sigmoid masks can hand one bin's energy to several sources.
+pub fn new_energy_penalty(masks: Tensor<4>, mixture: Tensor<4>) -> Tensor<1> {
+    let excess = burn::tensor::activation::relu(masks.sum_dim(1).sub_scalar(1.0));
+    (excess * mixture).mean()
+}
+
 /// Either network, as one module type.
 #[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
@@ -292,6 +301,22 @@ mod tests {
         let unet = SeparationNetwork::new(SeparationArchitecture::UNet, 2, &default_device());
         let params = trainable_param_count(&unet);
         assert!((900_000..1_200_000).contains(&params), "{params}");
+    }
+
+    #[test]
+    fn only_masks_that_add_up_to_more_than_one_pay_the_new_energy_penalty() {
+        let device = default_device();
+        let tensor = |values: Vec<f32>, sources: usize| {
+            Tensor::<4>::from_data(TensorData::new(values, [1, sources, 1, 2]), &device)
+        };
+        let mixture = tensor(vec![2.0, 4.0], 1);
+        // Bin 0: 0.8 + 0.5 = 1.3, excess 0.3 of 2.0; bin 1: 0.6 + 0.2, none.
+        let masks = tensor(vec![0.8, 0.6, 0.5, 0.2], 2);
+        let penalty = new_energy_penalty(masks, mixture.clone()).into_scalar::<f32>();
+        assert!((penalty - 0.3).abs() < 1e-6, "{penalty}");
+        let logits = tensor(vec![3.0, -1.0, 0.5, 2.0], 2);
+        let softmax = masks_from_logits(logits, MaskActivation::Softmax);
+        assert!(new_energy_penalty(softmax, mixture).into_scalar::<f32>() < 1e-6);
     }
 
     #[test]
