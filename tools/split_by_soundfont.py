@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Re-split a `polyphon synth mixtures` manifest so that one SoundFont is never heard in training.
+
+Entries whose every stem comes from the held-out SoundFont become the test split; entries
+with any stem from it are dropped (they would leak its timbres); the others keep their
+train or valid split, and the original test entries (unseen instruments of the other
+SoundFonts) are dropped. The new manifest is written beside the old one, so its relative
+paths and the feature cache stay valid. Standard library only.
+
+    python3 tools/split_by_soundfont.py data/mixtures/mixtures.jsonl sf_GMbank
+"""
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def soundfonts(entry):
+    # "sf_GMbank:000:033+TimGM6mb:000:016": SoundFont, bank, program per stem.
+    return [part.split(":")[0] for part in entry["synthesizer"].split("+")]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    manifest, held_out = Path(sys.argv[1]), sys.argv[2]
+    out = manifest.with_name(f"{manifest.stem}-without-{held_out}.jsonl")
+    counts = Counter()
+    with manifest.open() as source, out.open("w") as target:
+        for line in source:
+            entry = json.loads(line)
+            fonts = soundfonts(entry)
+            if all(f == held_out for f in fonts):
+                entry["split"] = "test"
+            elif held_out in fonts or entry["split"] == "test":
+                continue
+            counts[entry["split"]] += 1
+            target.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    if counts["test"] == 0:
+        out.unlink()
+        sys.exit(f"no entry of {manifest} is made only of {held_out}")
+    print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
+
+
+if __name__ == "__main__":
+    main()
