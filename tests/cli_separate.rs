@@ -142,7 +142,11 @@ fn a_file_cut_short_fails_after_streaming_and_leaves_no_stems() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         if out == existing {
-            assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no stem, no temporary file");
+            assert_eq!(
+                std::fs::read_dir(&out).unwrap().count(),
+                0,
+                "no stem, no temporary file"
+            );
         } else {
             assert!(!out.exists(), "the folder it made is gone again");
         }
