@@ -7,7 +7,7 @@
 //! `f32` when loaded.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::store::ModuleRecord;
@@ -97,15 +97,8 @@ impl TranscriptionModel {
     pub fn load_on(sidecar: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let sidecar = sidecar.as_ref();
         let description = read_description(sidecar)?;
-        let weights = sidecar
-            .parent()
-            .unwrap_or(Path::new(""))
-            .join(&description.weights);
-        let record = ModuleRecord::load(&weights).map_err(|err| ModelError::Record {
-            path: weights.clone(),
-            message: err.to_string(),
-        });
-        Self::from_record(&description, record, &weights, device)
+        let (weights, record) = read_weights(sidecar, &description.weights)?;
+        Self::from_record(&description, Ok(record), &weights, device)
     }
 
     /// Builds a model from a sidecar's text and its weight bytes held in memory, e.g. a
@@ -142,11 +135,25 @@ impl TranscriptionModel {
 
 /// Reads and checks a sidecar.
 pub fn read_description(sidecar: &Path) -> Result<ModelDescription> {
-    let text = fs::read_to_string(sidecar).map_err(|source| ModelError::Io {
+    parse_description(&read_sidecar(sidecar)?, sidecar)
+}
+
+/// The text of a sidecar (any of the model stores').
+pub(crate) fn read_sidecar(sidecar: &Path) -> Result<String> {
+    fs::read_to_string(sidecar).map_err(|source| ModelError::Io {
         path: sidecar.to_path_buf(),
         source,
+    })
+}
+
+/// The weights file `name` beside `sidecar`, and its record.
+pub(crate) fn read_weights(sidecar: &Path, name: &str) -> Result<(PathBuf, ModuleRecord)> {
+    let weights = sidecar.parent().unwrap_or(Path::new("")).join(name);
+    let record = ModuleRecord::load(&weights).map_err(|err| ModelError::Record {
+        path: weights.clone(),
+        message: err.to_string(),
     })?;
-    parse_description(&text, sidecar)
+    Ok((weights, record))
 }
 
 /// Parses and checks a sidecar's text; `sidecar` names it in errors.

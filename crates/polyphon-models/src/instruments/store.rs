@@ -1,7 +1,6 @@
 //! A trained instrument network: its sidecar (`model.json`: shape, classes, loss, front-end),
 //! weights (`model.bpk`) and batched prediction.
 
-use std::fs;
 use std::path::Path;
 
 use burn::module::Module;
@@ -11,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::{InstrumentNet, Loss, NetSpec};
-use crate::store::save_module;
+use crate::store::{read_sidecar, read_weights, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 /// Value of the sidecar's `format`: how `polyphon classify` tells a network from a GBDT.
@@ -107,19 +106,8 @@ impl InstrumentNetModel {
 
     /// Reads a sidecar written by [`save`](Self::save) and its weights.
     pub fn load(sidecar: &Path) -> Result<Self> {
-        let text = fs::read_to_string(sidecar).map_err(|source| ModelError::Io {
-            path: sidecar.to_path_buf(),
-            source,
-        })?;
-        let description = parse(&text, sidecar)?;
-        let weights = sidecar
-            .parent()
-            .unwrap_or(Path::new(""))
-            .join(&description.weights);
-        let record = ModuleRecord::load(&weights).map_err(|err| ModelError::Record {
-            path: weights.clone(),
-            message: err.to_string(),
-        })?;
+        let description = parse(&read_sidecar(sidecar)?, sidecar)?;
+        let (weights, record) = read_weights(sidecar, &description.weights)?;
         Self::from_record(description, record, &weights)
     }
 
@@ -257,7 +245,7 @@ mod tests {
             "softmax rows sum to 1"
         );
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
-        assert!(is_instrument_net(&fs::read_to_string(&sidecar).unwrap()));
+        assert!(is_instrument_net(&std::fs::read_to_string(&sidecar).unwrap()));
         assert!(!is_instrument_net(
             "{\"format\": \"polyphon-instruments-gbdt-1\"}"
         ));

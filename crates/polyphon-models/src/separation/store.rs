@@ -1,7 +1,6 @@
 //! Saving and loading separation models: a burnpack weight file and a JSON sidecar naming
 //! the architecture, the sources in output order, the mask activation and the STFT.
 
-use std::fs;
 use std::path::Path;
 
 use burn::module::Module;
@@ -13,7 +12,7 @@ use super::{
     MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_HOP,
     SEPARATION_N_FFT, SEPARATION_SAMPLE_RATE,
 };
-use crate::store::save_module;
+use crate::store::{read_sidecar, read_weights, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 const FORMAT: &str = "polyphon-separation-model";
@@ -68,20 +67,9 @@ impl SeparationModel {
     /// Reads a sidecar written by [`save_with`](Self::save_with) and its weights.
     pub fn load(sidecar: impl AsRef<Path>) -> Result<Self> {
         let sidecar = sidecar.as_ref();
-        let text = fs::read_to_string(sidecar).map_err(|source| ModelError::Io {
-            path: sidecar.to_path_buf(),
-            source,
-        })?;
-        let weights = sidecar.parent().unwrap_or(Path::new(""));
-        let description = parse(&text, sidecar)?;
-        let path = weights.join(&description.weights);
-        let record = ModuleRecord::load(&path);
-        from_record(
-            &description,
-            record.map_err(|e| e.to_string()),
-            &path,
-            &default_device(),
-        )
+        let description = parse(&read_sidecar(sidecar)?, sidecar)?;
+        let (weights, record) = read_weights(sidecar, &description.weights)?;
+        from_record(&description, Ok(record), &weights, &default_device())
     }
 
     /// A model whose sidecar and weights are held in memory (compiled into the binary).
