@@ -245,7 +245,9 @@ mod tests {
             "softmax rows sum to 1"
         );
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
-        assert!(is_instrument_net(&std::fs::read_to_string(&sidecar).unwrap()));
+        assert!(is_instrument_net(
+            &std::fs::read_to_string(&sidecar).unwrap()
+        ));
         assert!(!is_instrument_net(
             "{\"format\": \"polyphon-instruments-gbdt-1\"}"
         ));
