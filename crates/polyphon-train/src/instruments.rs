@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use polyphon_instruments::metrics::multi_label_report;
 use polyphon_instruments::{score, Dataset, Evaluation, MelImage, NoteMixer, Task};
-use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
-use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::instruments::{
     InstrumentArch, InstrumentNet, InstrumentNetDescription, InstrumentNetModel, Loss, NetSpec,
@@ -21,7 +19,7 @@ use polyphon_plot::{line_chart, Series};
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{prepare_run, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
 use crate::{Result, TrainError};
 
 /// Everything that decides a run, saved as `config.json`.
@@ -375,20 +373,8 @@ fn load_checkpoint(
     files: &RunFiles,
     device: &Device,
 ) -> Result<(InstrumentNet, ModuleOptimizer)> {
-    let error = |path: &Path, e: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail: e,
-    };
-    let record = ModuleRecord::load(&files.weights)
-        .map_err(|e| error(&files.weights, e.to_string()))?
-        .cast_to_module_dtype();
-    let net = InstrumentNet::new(spec, device)?
-        .try_load_record(record)
-        .map_err(|e| error(&files.weights, e.to_string()))?;
-    let optimizer = adam()
-        .load(&files.optimizer)
-        .map_err(|e| error(&files.optimizer, e.to_string()))?;
-    Ok((net, optimizer))
+    let fresh = InstrumentNet::new(spec, device)?;
+    run::load_checkpoint(fresh, &files.weights, &files.optimizer)
 }
 
 /// Best model if the score improved (ties: lower validation loss), then checkpoint, state and
@@ -401,10 +387,6 @@ fn finish_epoch(
     optimizer: &ModuleOptimizer,
     files: &RunFiles,
 ) -> Result<()> {
-    let error = |path: &Path, e: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail: e,
-    };
     let better = match &state.best {
         None => true,
         Some(best) => {
@@ -420,13 +402,7 @@ fn finish_epoch(
     } else {
         state.epochs_without_improvement += 1;
     }
-    net.clone()
-        .into_record()
-        .save(&files.weights)
-        .map_err(|e| error(&files.weights, e.to_string()))?;
-    optimizer
-        .save(&files.optimizer)
-        .map_err(|e| error(&files.optimizer, e.to_string()))?;
+    save_checkpoint(net, &files.weights, optimizer, &files.optimizer)?;
     state.log.push(log);
     state.completed_epochs = state.log.len();
     write_json(&files.state, state)?;

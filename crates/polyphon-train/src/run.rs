@@ -4,9 +4,56 @@
 use std::fs;
 use std::path::Path;
 
+use polyphon_models::adam;
+use polyphon_models::burn::module::Module;
+use polyphon_models::burn::optim::ModuleOptimizer;
+use polyphon_models::burn::store::ModuleRecord;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{Result, TrainError};
+
+fn file_error(path: &Path, detail: String) -> TrainError {
+    TrainError::File {
+        path: path.to_path_buf(),
+        detail,
+    }
+}
+
+/// The last epoch's weights (into `fresh`, a new module on the training device, so that it
+/// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them.
+pub(crate) fn load_checkpoint<M: Module>(
+    fresh: M,
+    weights: &Path,
+    optimizer: &Path,
+) -> Result<(M, ModuleOptimizer)> {
+    let record = ModuleRecord::load(weights)
+        .map_err(|e| file_error(weights, e.to_string()))?
+        .cast_to_module_dtype();
+    let module = fresh
+        .try_load_record(record)
+        .map_err(|e| file_error(weights, e.to_string()))?;
+    let optimizer_state = adam()
+        .load(optimizer)
+        .map_err(|e| file_error(optimizer, e.to_string()))?;
+    Ok((module, optimizer_state))
+}
+
+/// Writes the weights of `module` and the optimizer's state, to resume from.
+pub(crate) fn save_checkpoint<M: Module>(
+    module: &M,
+    weights: &Path,
+    optimizer_state: &ModuleOptimizer,
+    optimizer: &Path,
+) -> Result<()> {
+    module
+        .clone()
+        .into_record()
+        .save(weights)
+        .map_err(|e| file_error(weights, e.to_string()))?;
+    optimizer_state
+        .save(optimizer)
+        .map_err(|e| file_error(optimizer, e.to_string()))
+}
 
 /// Reads the run state in `out` to resume it, or starts a new one; refuses to resume a run
 /// of another configuration (`same` compares the saved configuration with this one, e.g.

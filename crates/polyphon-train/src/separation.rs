@@ -8,7 +8,6 @@ use std::time::Instant;
 use polyphon_datasets::{FeatureCache, SeparationBatch, SeparationBatcher, SeparationSet};
 use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
-use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::separation::{
     masks_from_logits, negative_sdr, new_energy_penalty, MaskActivation, PatchIstft,
@@ -19,7 +18,7 @@ use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{prepare_run, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
 use crate::{Result, TrainError};
 
 /// Everything that decides a separation training run, saved beside its outputs.
@@ -375,22 +374,11 @@ fn load_checkpoint(
     out: &Path,
     device: &Device,
 ) -> Result<(SeparationNetwork, ModuleOptimizer)> {
-    let weights = out.join("checkpoint.bpk");
-    let optimizer_path = out.join("optimizer.bpk");
-    let error = |path: &Path, detail: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let record = ModuleRecord::load(&weights)
-        .map_err(|e| error(&weights, e.to_string()))?
-        .cast_to_module_dtype();
-    let network = SeparationNetwork::new(architecture, sources, device)
-        .try_load_record(record)
-        .map_err(|e| error(&weights, e.to_string()))?;
-    let optimizer = adam()
-        .load(&optimizer_path)
-        .map_err(|e| error(&optimizer_path, e.to_string()))?;
-    Ok((network, optimizer))
+    run::load_checkpoint(
+        SeparationNetwork::new(architecture, sources, device),
+        &out.join("checkpoint.bpk"),
+        &out.join("optimizer.bpk"),
+    )
 }
 
 /// Best model if it improved, then checkpoint, state and log, in that order, so a run killed
@@ -404,10 +392,6 @@ fn finish_epoch(
     settings: &Settings,
     out: &Path,
 ) -> Result<()> {
-    let error = |path: &Path, detail: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail,
-    };
     if state
         .best_valid_loss
         .is_none_or(|best| log.valid_loss < best)
@@ -420,16 +404,12 @@ fn finish_epoch(
     } else {
         state.epochs_without_improvement += 1;
     }
-    let weights = out.join("checkpoint.bpk");
-    network
-        .clone()
-        .into_record()
-        .save(&weights)
-        .map_err(|e| error(&weights, e.to_string()))?;
-    let optimizer_path = out.join("optimizer.bpk");
-    optimizer
-        .save(&optimizer_path)
-        .map_err(|e| error(&optimizer_path, e.to_string()))?;
+    save_checkpoint(
+        network,
+        &out.join("checkpoint.bpk"),
+        optimizer,
+        &out.join("optimizer.bpk"),
+    )?;
     state.log.push(log);
     state.completed_epochs = state.log.len();
     write_json(&out.join("state.json"), state)?;

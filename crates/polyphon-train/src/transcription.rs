@@ -6,9 +6,7 @@ use polyphon_datasets::{
     TranscriptionSet,
 };
 use polyphon_features::FeatureSpec;
-use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
-use polyphon_models::burn::store::ModuleRecord;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::{
     adam, bce_loss, step, training_device, union_consistency_loss, Architecture, Network,
@@ -19,7 +17,7 @@ use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::Counts;
-use crate::run::{prepare_run, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
 use crate::{FrameScores, Result, TrainError, TranscriptionTrainConfig};
 
 /// One line of the training log.
@@ -296,20 +294,11 @@ fn load_checkpoint(
     files: &RunFiles,
     device: &Device,
 ) -> Result<(Network, ModuleOptimizer)> {
-    let record_error = |path: &Path, e: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail: e,
-    };
-    let record = ModuleRecord::load(&files.weights)
-        .map_err(|e| record_error(&files.weights, e.to_string()))?
-        .cast_to_module_dtype();
-    let network = Network::new(architecture, device)
-        .try_load_record(record)
-        .map_err(|e| record_error(&files.weights, e.to_string()))?;
-    let optimizer = adam()
-        .load(&files.optimizer)
-        .map_err(|e| record_error(&files.optimizer, e.to_string()))?;
-    Ok((network, optimizer))
+    run::load_checkpoint(
+        Network::new(architecture, device),
+        &files.weights,
+        &files.optimizer,
+    )
 }
 
 /// Records the epoch: best model if it improved, checkpoint, state and log, in that order,
@@ -321,10 +310,6 @@ fn finish_epoch(
     optimizer: &ModuleOptimizer,
     files: &RunFiles,
 ) -> Result<()> {
-    let record_error = |path: &Path, e: String| TrainError::File {
-        path: path.to_path_buf(),
-        detail: e,
-    };
     if log.valid.f1 > state.best_f1 || state.log.is_empty() {
         TranscriptionModel::new(network.clone()).save_with(&files.best, Precision::F16)?;
         state.best_f1 = log.valid.f1;
@@ -333,14 +318,7 @@ fn finish_epoch(
     } else {
         state.epochs_without_improvement += 1;
     }
-    network
-        .clone()
-        .into_record()
-        .save(&files.weights)
-        .map_err(|e| record_error(&files.weights, e.to_string()))?;
-    optimizer
-        .save(&files.optimizer)
-        .map_err(|e| record_error(&files.optimizer, e.to_string()))?;
+    save_checkpoint(network, &files.weights, optimizer, &files.optimizer)?;
     state.log.push(log);
     state.completed_epochs = state.log.len();
     write_json(&files.state, state)?;
