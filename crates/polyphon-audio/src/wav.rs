@@ -1,8 +1,9 @@
-use std::fs::File;
-use std::io::BufWriter;
+use std::cell::RefCell;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use crate::{AudioError, Result};
+use crate::{AtomicFile, AudioError, Result};
 
 /// Sample format of a written WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,16 +29,33 @@ pub fn write_wav(
     Ok(())
 }
 
-/// A WAV file written block by block (memory flat in its length) that appears under its
-/// final name only on [`commit`](Self::commit); dropped uncommitted, it leaves nothing.
+/// A WAV file written block by block (memory flat in its length) through an
+/// [`AtomicFile`]: it appears under its final name only on [`commit`](Self::commit), and
+/// dropped uncommitted it leaves nothing.
 pub struct WavStreamWriter {
-    /// hound's writer owns its output and `finalize` consumes it, so the temporary file is
-    /// hound's own, renamed once finalised (a [`crate::AtomicFile`] could not be got back).
-    writer: Option<hound::WavWriter<BufWriter<File>>>,
-    temp: PathBuf,
-    target: PathBuf,
+    writer: hound::WavWriter<SharedFile>,
+    file: Rc<RefCell<AtomicFile>>,
     channels: u16,
     format: WavFormat,
+}
+
+/// hound's writer owns its output and `finalize` consumes it without handing it back, so
+/// it writes through this shared handle and the [`AtomicFile`] stays ours to commit.
+struct SharedFile(Rc<RefCell<AtomicFile>>);
+
+impl Write for SharedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.0.borrow_mut().seek(pos)
+    }
 }
 
 impl WavStreamWriter {
@@ -47,20 +65,13 @@ impl WavStreamWriter {
         channels: u16,
         format: WavFormat,
     ) -> Result<Self> {
-        let target = path.as_ref().to_path_buf();
-        let fail = |detail: String| AudioError::Write {
-            path: target.clone(),
-            detail,
-        };
+        let path = path.as_ref();
         if channels == 0 {
-            return Err(fail("a WAV file needs at least one channel".into()));
+            return Err(AudioError::Write {
+                path: path.to_path_buf(),
+                detail: "a WAV file needs at least one channel".into(),
+            });
         }
-        let name = target
-            .file_name()
-            .ok_or_else(|| fail("output path has no file name".into()))?
-            .to_string_lossy()
-            .into_owned();
-        let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let spec = hound::WavSpec {
             channels,
             sample_rate,
@@ -73,11 +84,16 @@ impl WavStreamWriter {
                 WavFormat::Float32 => hound::SampleFormat::Float,
             },
         };
-        let writer = hound::WavWriter::create(&temp, spec).map_err(|e| fail(e.to_string()))?;
+        let file = Rc::new(RefCell::new(AtomicFile::create(path)?));
+        let writer = hound::WavWriter::new(SharedFile(file.clone()), spec).map_err(|e| {
+            AudioError::Write {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }
+        })?;
         Ok(Self {
-            writer: Some(writer),
-            temp,
-            target,
+            writer,
+            file,
             channels,
             format,
         })
@@ -92,8 +108,7 @@ impl WavStreamWriter {
                 self.channels
             )));
         }
-        let format = self.format;
-        let writer = self.writer.as_mut().expect("writer present until commit");
+        let (format, writer) = (self.format, &mut self.writer);
         let written: std::result::Result<(), hound::Error> =
             samples.iter().try_for_each(|&sample| match format {
                 WavFormat::Int16 => {
@@ -104,30 +119,24 @@ impl WavStreamWriter {
         written.map_err(|e| self.fail(e.to_string()))
     }
 
-    /// Finalises the header and renames the file into place.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        let writer = self.writer.take().expect("writer present until commit");
-        writer.finalize().map_err(|e| self.fail(e.to_string()))?;
-        std::fs::rename(&self.temp, &self.target).map_err(|source| AudioError::Io {
-            path: self.target.clone(),
-            source,
+    /// Finalises the header and commits the file under its name.
+    pub fn commit(self) -> Result<PathBuf> {
+        let path = self.file.borrow().target().to_path_buf();
+        let Self { writer, file, .. } = self;
+        writer.finalize().map_err(|e| AudioError::Write {
+            path,
+            detail: e.to_string(),
         })?;
-        Ok(self.target.clone())
+        let file = Rc::try_unwrap(file)
+            .ok()
+            .expect("the finalised writer held the only other handle");
+        file.into_inner().commit()
     }
 
     fn fail(&self, detail: String) -> AudioError {
         AudioError::Write {
-            path: self.target.clone(),
+            path: self.file.borrow().target().to_path_buf(),
             detail,
-        }
-    }
-}
-
-impl Drop for WavStreamWriter {
-    fn drop(&mut self) {
-        if let Some(writer) = self.writer.take() {
-            drop(writer);
-            let _ = std::fs::remove_file(&self.temp);
         }
     }
 }
