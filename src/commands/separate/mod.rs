@@ -89,16 +89,12 @@ fn separate_file(
     let bar = ProgressBar::new(info.duration_seconds().map_or(0, |s| s.ceil() as u64)).with_style(
         ProgressStyle::with_template("separating {bar:30} {pos}/{len} s {eta} left")?,
     );
-    let mut block = vec![Vec::new(); info.channels];
     loop {
-        block.iter_mut().for_each(Vec::clear);
+        let mut block = vec![Vec::new(); info.channels];
         let more = reader
             .read_block_channels(&mut block)
             .with_context(|| format!("cannot read {}", input.display()))?;
-        let samples: Vec<Vec<f32>> = block
-            .iter()
-            .map(|c| c.iter().map(|&v| v as f32).collect())
-            .collect();
+        let samples = super::eval_separation::dataset::to_f32(block);
         write_blocks(&mut writers, separator.push(&samples)?)?;
         bar.set_position(separator.separated_seconds() as u64);
         if !more {
