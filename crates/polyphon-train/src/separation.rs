@@ -422,3 +422,26 @@ fn finish_epoch(
     }
     write_atomically(&out.join("log.csv"), csv.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use polyphon_datasets::wave_len;
+
+    use super::*;
+
+    /// The batches' waves and the in-graph iSTFT are laid out in two crates: they must
+    /// cover the same samples of a patch, or the SDR loss compares shifted signals.
+    #[test]
+    fn batch_waves_cover_the_samples_the_patch_istft_gives() {
+        let frames = SEPARATION_PATCH_FRAMES;
+        let istft = PatchIstft::new(frames, &polyphon_models::default_device());
+        assert_eq!(wave_len(frames), istft.interior().len());
+        // A patch from frame t: its waves start at t · hop + (n_fft / 2 − hop).
+        for first in [0, 5, 64] {
+            assert_eq!(
+                PatchIstft::interior_start(first),
+                (first * 256 + 256) as isize
+            );
+        }
+    }
+}
