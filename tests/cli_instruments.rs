@@ -163,6 +163,20 @@ fn single_label_trains_evaluates_and_classifies() {
     assert_eq!(scores["task"], "single");
     assert_eq!(scores["files"], 12);
     assert!(scores["accuracy"].as_f64().unwrap() >= 0.9, "{scores}");
+    // Every note comes from the one preset "test:000:000": its group's score is the accuracy.
+    let fonts = scores["by_soundfont"].as_array().unwrap();
+    assert_eq!(fonts.len(), 1, "{scores}");
+    assert_eq!(
+        (&fonts[0]["group"], &fonts[0]["files"]),
+        (&"test".into(), &12.into())
+    );
+    assert_eq!(fonts[0]["score"], scores["accuracy"]);
+    assert_eq!(scores["by_preset"][0]["group"], "test:000:000");
+    let groups = std::fs::read_to_string(run.join("groups-test.csv")).unwrap();
+    assert!(
+        groups.starts_with("level,group,files,score\nsoundfont,test,12,"),
+        "{groups}"
+    );
     let csv = std::fs::read_to_string(run.join("confusion-test.csv")).unwrap();
     assert_eq!(
         csv.lines().next(),
@@ -477,4 +491,22 @@ fn network_options_are_checked_before_anything_is_written() {
         "{}",
         text(&two.stderr)
     );
+}
+
+#[test]
+fn the_bundled_single_label_trees_call_the_piano_example_keyboard() {
+    let piano = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/piano_chord.wav");
+    let output = polyphon(&[
+        "classify",
+        piano,
+        "--model",
+        "gbdt-instruments-single",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let labels = line["labels"].as_object().unwrap();
+    let families: Vec<&str> = labels.keys().map(String::as_str).collect();
+    assert_eq!(families, ["bass", "flute", "guitar", "keyboard"]);
+    assert!(labels["keyboard"].as_f64().unwrap() > 0.9, "{line}");
 }

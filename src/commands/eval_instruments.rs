@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use polyphon_instruments::breakdown::{group_scores, groups_csv, GroupScore, Level};
 use polyphon_instruments::evaluate::{confusion_csv, write_text};
 use polyphon_instruments::metrics::MultiLabelReport;
-use polyphon_instruments::{score, Evaluation};
+use polyphon_instruments::{score, task_entries, Evaluation, Task};
 use polyphon_synth::manifest::Split;
 
 pub mod classifier;
@@ -24,6 +25,10 @@ pub use classifier::InstrumentClassifier;
         precision, recall, F1 (precision_recall_fscore_support, 0 where undefined), exact \
         match (the whole set right, accuracy_score), Hamming accuracy (1 - hamming_loss) and \
         mean average precision (average_precision_score, macro, from the probabilities).\n\
+        The same score (accuracy, or Hamming accuracy) is also given per SoundFont and per \
+        preset of the manifest's `synthesizer` (a mixture counts in each of its stems'), in \
+        RUN/groups-<split>.csv; the text lists every SoundFont, the five worst presets and, for \
+        mixtures, the score by number of notes.\n\
         Also reports the time spent on features and on prediction.",
     after_help = "Examples:\n  \
         polyphon eval instruments --model runs/gbdt-single --data data/notes/notes.jsonl --split test\n  \
@@ -67,19 +72,42 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
         args.threshold,
     )?;
     let predict_seconds = started.elapsed().as_secs_f64();
+    let synthesizers: Vec<String> = task_entries(&args.data, args.split, model.task())?
+        .into_iter()
+        .map(|(entry, _)| entry.synthesizer)
+        .collect();
+    let fonts = group_scores(
+        &data,
+        &synthesizers,
+        &proba,
+        args.threshold,
+        Level::SoundFont,
+    );
+    let presets = group_scores(&data, &synthesizers, &proba, args.threshold, Level::Preset);
+    let sizes = group_scores(&data, &synthesizers, &proba, args.threshold, Level::Stems);
+    let run_dir = run_folder(&args.model);
     if let Evaluation::Single {
         classes, confusion, ..
     } = &evaluation
     {
-        write_confusion(&args.model, args.split, classes, confusion)?;
+        write_confusion(&run_dir, args.split, classes, confusion)?;
     }
+    let groups_path = run_dir.join(format!("groups-{}.csv", args.split.name()));
+    write_text(
+        &groups_path,
+        &groups_csv(&[fonts.clone(), presets.clone(), sizes.clone()].concat()),
+    )?;
     if args.json {
         let mut json = serde_json::to_value(&evaluation)?;
         json["seconds"] =
             serde_json::json!({"features": feature_seconds, "predict": predict_seconds});
+        json["by_soundfont"] = serde_json::to_value(&fonts)?;
+        json["by_preset"] = serde_json::to_value(&presets)?;
+        json["by_stems"] = serde_json::to_value(&sizes)?;
         println!("{}", serde_json::to_string(&json)?);
     } else {
         print!("{}", table(&evaluation, &args.data, args.split));
+        print!("{}", groups_table(model.task(), &fonts, &presets, &sizes));
         let files = data.len() as f64;
         println!(
             "features {feature_seconds:.2} s ({:.0} files/s), prediction {predict_seconds:.3} s ({:.0} files/s)",
@@ -90,18 +118,22 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
     Ok(())
 }
 
-/// RUN/confusion-<split>.csv and .png beside the model.
+/// The folder of a run given as its folder or its model.json: where reports go.
+fn run_folder(run: &Path) -> PathBuf {
+    if run.is_dir() {
+        run.to_path_buf()
+    } else {
+        run.parent().unwrap_or(Path::new(".")).to_path_buf()
+    }
+}
+
+/// RUN/confusion-<split>.csv and .png.
 fn write_confusion(
-    run: &Path,
+    dir: &Path,
     split: Split,
     classes: &[String],
     matrix: &[Vec<u64>],
 ) -> Result<()> {
-    let dir = if run.is_dir() {
-        run.to_path_buf()
-    } else {
-        run.parent().unwrap_or(Path::new(".")).to_path_buf()
-    };
     let stem = dir.join(format!("confusion-{}", split.name()));
     write_text(&stem.with_extension("csv"), &confusion_csv(classes, matrix))?;
     let title = format!("confusion matrix ({} split)", split.name());
@@ -188,5 +220,47 @@ fn multi_table(
         "exact match {:.4}, Hamming accuracy {:.4}, macro F1 {:.4}, mAP {:.4}\n",
         report.exact_match, report.hamming_accuracy, report.macro_f1, report.mean_average_precision
     ));
+    text
+}
+
+/// Every SoundFont's score, the five worst presets' and, for mixtures, the score by size.
+fn groups_table(
+    task: Task,
+    fonts: &[GroupScore],
+    presets: &[GroupScore],
+    sizes: &[GroupScore],
+) -> String {
+    let metric = match task {
+        Task::Single => "accuracy",
+        Task::Multi => "Hamming accuracy",
+    };
+    let rows = |heading: String, scores: &[&GroupScore]| {
+        let mut text = heading + "\n";
+        for s in scores {
+            text.push_str(&format!(
+                "  {:<32}{:>6} files{:>9.4}\n",
+                s.group, s.files, s.score
+            ));
+        }
+        text
+    };
+    let mut worst: Vec<&GroupScore> = presets.iter().collect();
+    worst.sort_by(|a, b| {
+        a.score
+            .total_cmp(&b.score)
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    worst.truncate(5);
+    let mut text = rows(
+        format!("{metric} by SoundFont (files with a stem from it)"),
+        &fonts.iter().collect::<Vec<_>>(),
+    );
+    text += &rows(format!("worst presets by {metric}"), &worst);
+    if sizes.len() > 1 {
+        text += &rows(
+            format!("{metric} by number of notes"),
+            &sizes.iter().collect::<Vec<_>>(),
+        );
+    }
     text
 }

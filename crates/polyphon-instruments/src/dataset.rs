@@ -295,20 +295,9 @@ fn load_with(
     let root = manifest.parent().unwrap_or(Path::new("."));
     let mut files = Vec::new();
     let mut targets = Vec::new();
-    for entry in read_split(manifest, split)? {
-        if let Some(target) = task.target(&entry)? {
-            files.push(root.join(&entry.file));
-            targets.extend(target);
-        }
-    }
-    if files.is_empty() {
-        return Err(InstrumentError::Invalid(format!(
-            "{}: no files of split '{}' fit the {} task (families {})",
-            manifest.display(),
-            split.name(),
-            task.name(),
-            task.classes().join(", ")
-        )));
+    for (entry, target) in task_entries(manifest, split, task)? {
+        files.push(root.join(&entry.file));
+        targets.extend(target);
     }
     let features = features_of(&files)?;
     Ok(Dataset {
@@ -318,6 +307,31 @@ fn load_with(
         targets,
         files,
     })
+}
+
+/// The entries of one split that `task` keeps, in manifest order, with their targets; an
+/// error when there are none.
+pub fn task_entries(
+    manifest: &Path,
+    split: Split,
+    task: Task,
+) -> Result<Vec<(ManifestEntry, Vec<f32>)>> {
+    let mut kept = Vec::new();
+    for entry in read_split(manifest, split)? {
+        if let Some(target) = task.target(&entry)? {
+            kept.push((entry, target));
+        }
+    }
+    if kept.is_empty() {
+        return Err(InstrumentError::Invalid(format!(
+            "{}: no files of split '{}' fit the {} task (families {})",
+            manifest.display(),
+            split.name(),
+            task.name(),
+            task.classes().join(", ")
+        )));
+    }
+    Ok(kept)
 }
 
 /// Pooled features of many files, row-major, computed one file per rayon task.

@@ -198,11 +198,17 @@ impl GbdtModel {
     /// Reads a model written by [`save`](Self::save), checking that it is one.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read(path).map_err(InstrumentError::io(path))?;
+        Self::from_json(path, &text)
+    }
+
+    /// Parses and checks the JSON of a model; `name` (a path, or a bundled model's name)
+    /// labels the errors.
+    pub fn from_json(name: &Path, text: &[u8]) -> Result<Self> {
         let bad = |detail: String| InstrumentError::File {
-            path: path.to_path_buf(),
+            path: name.to_path_buf(),
             detail,
         };
-        let model: Self = serde_json::from_slice(&text)
+        let model: Self = serde_json::from_slice(text)
             .map_err(|e| bad(format!("not a polyphon GBDT model ({e})")))?;
         if model.format != MODEL_FORMAT {
             return Err(bad(format!(

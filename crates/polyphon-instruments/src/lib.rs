@@ -8,8 +8,10 @@
 //!   the validation split, saved as JSON.
 //! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
 //!   Hamming accuracy and average precision, equal to scikit-learn's.
-//! * [`evaluate`], [`plot`]: a model scored on a split, the CSV and PNG reports.
+//! * [`evaluate`], [`plot`]: a model scored on a split, the CSV and PNG reports;
+//!   [`breakdown`]: the same scores per SoundFont and per preset.
 
+pub mod breakdown;
 pub mod dataset;
 mod error;
 pub mod evaluate;
@@ -19,7 +21,9 @@ pub mod metrics;
 pub mod mixer;
 pub mod plot;
 
-pub use dataset::{features_of_files, load_images, load_split, Dataset, PooledMel, Task};
+pub use dataset::{
+    features_of_files, load_images, load_split, task_entries, Dataset, PooledMel, Task,
+};
 pub use error::InstrumentError;
 pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};

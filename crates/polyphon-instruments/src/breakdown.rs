@@ -1,0 +1,216 @@
+//! Scores split by where the audio came from: per SoundFont and per preset, and per number
+//! of notes in a mixture. A split by instrument has only a few test presets per family, so
+//! one odd synthesizer (an FM chip's guitar) can decide the overall score; this shows which.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::dataset::{Dataset, Task};
+use crate::evaluate::argmax;
+
+/// What a file's manifest `synthesizer` names: `"FluidR3_GM:000:034"`, or for a mixture its
+/// stems' joined by `+`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The SoundFont file (`FluidR3_GM`).
+    SoundFont,
+    /// SoundFont, bank and program (`FluidR3_GM:000:034`).
+    Preset,
+    /// The number of stems (notes) in the file.
+    Stems,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::SoundFont => "soundfont",
+            Level::Preset => "preset",
+            Level::Stems => "stems",
+        }
+    }
+
+    /// The distinct groups of one file, in order of first appearance.
+    pub fn groups(self, synthesizer: &str) -> Vec<String> {
+        if self == Level::Stems {
+            return vec![synthesizer.split('+').count().to_string()];
+        }
+        let mut groups: Vec<String> = Vec::new();
+        for stem in synthesizer.split('+') {
+            let group = match self {
+                Level::SoundFont => stem.split(':').next().unwrap_or(stem),
+                Level::Preset | Level::Stems => stem,
+            };
+            if !groups.iter().any(|g| g == group) {
+                groups.push(group.to_string());
+            }
+        }
+        groups
+    }
+}
+
+/// The score of the files that have a stem from one group: accuracy for the single-label
+/// task, Hamming accuracy (at the evaluation's threshold) for the multi-label one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupScore {
+    pub level: &'static str,
+    pub group: String,
+    pub files: usize,
+    pub score: f64,
+}
+
+/// One [`GroupScore`] per group of `level`, sorted by name (numerically for stems). `synthesizers` holds each file's
+/// manifest `synthesizer`, in the order of `data`; `proba` is `(files, classes)`.
+pub fn group_scores(
+    data: &Dataset,
+    synthesizers: &[String],
+    proba: &[f64],
+    threshold: f64,
+    level: Level,
+) -> Vec<GroupScore> {
+    let k = data.num_classes();
+    assert!(synthesizers.len() == data.len() && proba.len() == data.len() * k);
+    // (right decisions, decisions, files) per group.
+    let mut counts: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+    for (index, synthesizer) in synthesizers.iter().enumerate() {
+        let (right, decisions) =
+            file_decisions(data, index, &proba[index * k..(index + 1) * k], threshold);
+        for group in level.groups(synthesizer) {
+            let entry = counts.entry(group).or_default();
+            *entry = (entry.0 + right, entry.1 + decisions, entry.2 + 1);
+        }
+    }
+    let mut scores: Vec<GroupScore> = counts
+        .into_iter()
+        .map(|(group, (right, decisions, files))| GroupScore {
+            level: level.name(),
+            group,
+            files,
+            score: right as f64 / decisions as f64,
+        })
+        .collect();
+    if level == Level::Stems {
+        scores.sort_by_key(|s| s.group.parse::<usize>().unwrap_or(usize::MAX));
+    }
+    scores
+}
+
+/// Right decisions and decisions of one file: one (the class) for single-label, one per
+/// class for multi-label.
+fn file_decisions(data: &Dataset, index: usize, proba: &[f64], threshold: f64) -> (usize, usize) {
+    let target = data.target(index);
+    match data.task {
+        Task::Single => {
+            let truth = target.iter().position(|&t| t > 0.5);
+            (usize::from(truth == Some(argmax(proba))), 1)
+        }
+        Task::Multi => {
+            let right = target
+                .iter()
+                .zip(proba)
+                .filter(|(&t, &p)| (t > 0.5) == (p >= threshold))
+                .count();
+            (right, target.len())
+        }
+    }
+}
+
+/// The scores as CSV: `level,group,files,score`.
+pub fn groups_csv(scores: &[GroupScore]) -> String {
+    let mut text = String::from("level,group,files,score\n");
+    for s in scores {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            s.level, s.group, s.files, s.score
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(task: Task, targets: Vec<f32>) -> Dataset {
+        let files = targets.len() / task.classes().len();
+        Dataset {
+            task,
+            features: vec![0.0; files],
+            num_features: 1,
+            targets,
+            files: (0..files).map(|i| format!("{i}.wav").into()).collect(),
+        }
+    }
+
+    #[test]
+    fn groups_of_a_mixture_are_distinct_and_ordered() {
+        let synthesizer = "B:000:001+A:000:002+B:000:003";
+        assert_eq!(Level::SoundFont.groups(synthesizer), ["B", "A"]);
+        assert_eq!(
+            Level::Preset.groups(synthesizer),
+            ["B:000:001", "A:000:002", "B:000:003"]
+        );
+        assert_eq!(Level::Stems.groups(synthesizer), ["3"]);
+        assert_eq!(Level::Stems.groups("A:000:001"), ["1"]);
+    }
+
+    #[test]
+    fn single_label_accuracy_per_soundfont_and_preset() {
+        // Files 0, 1 from A (one right), file 2 from B (right).
+        let one_hot = |c: usize| {
+            (0..4)
+                .map(|i| f32::from(u8::from(i == c)))
+                .collect::<Vec<_>>()
+        };
+        let d = data(Task::Single, [one_hot(0), one_hot(1), one_hot(2)].concat());
+        let proba = [
+            [0.7, 0.1, 0.1, 0.1],
+            [0.7, 0.1, 0.1, 0.1],
+            [0.1, 0.1, 0.7, 0.1],
+        ]
+        .concat();
+        let synths = ["A:000:001", "A:000:002", "B:000:001"].map(String::from);
+        let fonts = group_scores(&d, &synths, &proba, 0.5, Level::SoundFont);
+        let summary: Vec<_> = fonts
+            .iter()
+            .map(|s| (s.group.as_str(), s.files, s.score))
+            .collect();
+        assert_eq!(summary, [("A", 2, 0.5), ("B", 1, 1.0)]);
+        let presets = group_scores(&d, &synths, &proba, 0.5, Level::Preset);
+        assert_eq!(presets.len(), 3);
+        assert_eq!(
+            (presets[1].group.as_str(), presets[1].score),
+            ("A:000:002", 0.0)
+        );
+    }
+
+    #[test]
+    fn multi_label_hamming_accuracy_counts_a_mixture_in_each_of_its_soundfonts() {
+        // One mixture of A and B: 5 of 6 decisions right (vocal missed).
+        let d = data(Task::Multi, vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        let proba = [0.9, 0.1, 0.1, 0.1, 0.1, 0.4];
+        let synths = ["A:000:001+B:000:052".to_string()];
+        let fonts = group_scores(&d, &synths, &proba, 0.5, Level::SoundFont);
+        assert_eq!(fonts.len(), 2);
+        assert!(fonts
+            .iter()
+            .all(|s| s.files == 1 && (s.score - 5.0 / 6.0).abs() < 1e-12));
+        // At threshold 0.3 the vocal counts as present: all right.
+        let lower = group_scores(&d, &synths, &proba, 0.3, Level::SoundFont);
+        assert_eq!(lower[0].score, 1.0);
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_row_per_group() {
+        let scores = [GroupScore {
+            level: "soundfont",
+            group: "A".into(),
+            files: 2,
+            score: 0.5,
+        }];
+        assert_eq!(
+            groups_csv(&scores),
+            "level,group,files,score\nsoundfont,A,2,0.5\n"
+        );
+    }
+}
