@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-split a `polyphon synth mixtures` manifest so that one SoundFont is never heard in training.
+"""Re-split a `polyphon synth` manifest so that one SoundFont is never heard in training.
 
 Entries whose every stem comes from the held-out SoundFont become the test split; entries
 with any stem from it are dropped (they would leak its timbres); the others keep their
@@ -7,7 +7,11 @@ train or valid split, and the original test entries (unseen instruments of the o
 SoundFonts) are dropped. The new manifest is written beside the old one, so its relative
 paths and the feature cache stay valid. Standard library only.
 
+Several SoundFonts joined by "+" are held out together: MuseScore_General_Full plays some
+presets with FluidR3_GM's samples (they render identically), so those two go as a pair.
+
     python3 tools/split_by_soundfont.py data/mixtures/mixtures.jsonl sf_GMbank
+    python3 tools/split_by_soundfont.py data/notes/notes.jsonl FluidR3_GM+MuseScore_General_Full
 """
 import json
 import sys
@@ -23,22 +27,22 @@ def soundfonts(entry):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    manifest, held_out = Path(sys.argv[1]), sys.argv[2]
-    out = manifest.with_name(f"{manifest.stem}-without-{held_out}.jsonl")
+    manifest, held_out = Path(sys.argv[1]), set(sys.argv[2].split("+"))
+    out = manifest.with_name(f"{manifest.stem}-without-{sys.argv[2]}.jsonl")
     counts = Counter()
     with manifest.open() as source, out.open("w") as target:
         for line in source:
             entry = json.loads(line)
             fonts = soundfonts(entry)
-            if all(f == held_out for f in fonts):
+            if all(f in held_out for f in fonts):
                 entry["split"] = "test"
-            elif held_out in fonts or entry["split"] == "test":
+            elif held_out & set(fonts) or entry["split"] == "test":
                 continue
             counts[entry["split"]] += 1
             target.write(json.dumps(entry, separators=(",", ":")) + "\n")
     if counts["test"] == 0:
         out.unlink()
-        sys.exit(f"no entry of {manifest} is made only of {held_out}")
+        sys.exit(f"no entry of {manifest} is made only of {sys.argv[2]}")
     print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
 
 
