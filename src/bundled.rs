@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use polyphon_instruments::GbdtModel;
 use polyphon_models::instruments::InstrumentNetModel;
 use polyphon_models::separation::SeparationModel;
 
@@ -73,41 +74,57 @@ pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
     SeparationModel::load(path).with_context(|| format!("loading the model {choice}"))
 }
 
-/// Bundled instrument models: name, sidecar text, weights. The first is the default: the
-/// 6-family multi-label model with the best valid (and test) Hamming accuracy, see
-/// docs/instruments.md.
-const INSTRUMENTS: &[(&str, &str, &[u8])] = &[(
+/// Bundled instrument network: name, sidecar text, weights. The default of `classify`: the
+/// 6-family multi-label model with the best test Hamming accuracy, see docs/instruments.md.
+const INSTRUMENT_NET: (&str, &str, &[u8]) = (
     "mlp-instruments-multi",
     include_str!("../models/mlp-instruments-multi/model.json"),
     include_bytes!("../models/mlp-instruments-multi/model.bpk"),
-)];
+);
+
+/// Bundled single-label (4-family) model: the gradient-boosted trees, the best single-label
+/// model on test (docs/instruments.md). 4.4 MB of JSON.
+const INSTRUMENT_TREES: (&str, &str) = (
+    "gbdt-instruments-single",
+    include_str!("../models/gbdt-instruments-single/model.json"),
+);
+
+/// Names `classify --model` accepts for the bundled instrument models.
+pub fn instrument_names() -> [&'static str; 2] {
+    [INSTRUMENT_NET.0, INSTRUMENT_TREES.0]
+}
 
 /// `--model RUN` for `classify`: a run folder or sidecar of `polyphon train instruments` or a
-/// bundled model's name; `None` is the default bundled model.
+/// bundled model's name; `None` is the default bundled (multi-label) model.
 pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
-    let names: Vec<&str> = INSTRUMENTS.iter().map(|(n, _, _)| *n).collect();
-    let bundled = |name: &str, sidecar: &str, weights: &[u8]| {
-        let model = InstrumentNetModel::from_memory(name, sidecar, weights)
-            .with_context(|| format!("loading the bundled model {name}"))?;
-        InstrumentClassifier::net(model, name)
-    };
-    let Some(path) = choice else {
-        let Some((name, sidecar, weights)) = INSTRUMENTS.first() else {
-            anyhow::bail!("no bundled instrument model: give --model RUN");
-        };
-        return bundled(name, sidecar, weights);
-    };
-    let text = path.to_string_lossy();
-    if let Some((name, sidecar, weights)) = INSTRUMENTS.iter().find(|(n, _, _)| *n == text) {
-        return bundled(name, sidecar, weights);
+    let text = choice.map(|path| path.to_string_lossy().into_owned());
+    match text.as_deref() {
+        None => bundled_instrument_net(),
+        Some(name) if name == INSTRUMENT_NET.0 => bundled_instrument_net(),
+        Some(name) if name == INSTRUMENT_TREES.0 => {
+            let (name, json) = INSTRUMENT_TREES;
+            let model = GbdtModel::from_json(Path::new(name), json.as_bytes())
+                .with_context(|| format!("loading the bundled model {name}"))?;
+            Ok(InstrumentClassifier::Gbdt(model))
+        }
+        Some(name) => {
+            let path = Path::new(name);
+            if !path.exists() {
+                anyhow::bail!(
+                    "--model {name}: no such file and no bundled model of that name (bundled: {})",
+                    instrument_names().join(", ")
+                );
+            }
+            InstrumentClassifier::load(path).with_context(|| format!("loading the model {name}"))
+        }
     }
-    if !path.exists() {
-        anyhow::bail!(
-            "--model {text}: no such file and no bundled model of that name (bundled: {})",
-            names.join(", ")
-        );
-    }
-    InstrumentClassifier::load(path).with_context(|| format!("loading the model {text}"))
+}
+
+fn bundled_instrument_net() -> Result<InstrumentClassifier> {
+    let (name, sidecar, weights) = INSTRUMENT_NET;
+    let model = InstrumentNetModel::from_memory(name, sidecar, weights)
+        .with_context(|| format!("loading the bundled model {name}"))?;
+    InstrumentClassifier::net(model, name)
 }
 
 #[cfg(test)]
@@ -135,6 +152,14 @@ mod tests {
         assert_eq!(model.task(), polyphon_instruments::Task::Multi);
         assert_eq!(model.classes().len(), 6);
         assert!(instrument_model(Some(Path::new("no-such-model"))).is_err());
+    }
+
+    #[test]
+    fn the_bundled_single_label_model_is_four_family_trees() {
+        let model = instrument_model(Some(Path::new("gbdt-instruments-single"))).unwrap();
+        assert!(matches!(model, InstrumentClassifier::Gbdt(_)));
+        assert_eq!(model.task(), polyphon_instruments::Task::Single);
+        assert_eq!(model.classes(), ["bass", "flute", "guitar", "keyboard"]);
     }
 
     #[test]

@@ -15,13 +15,15 @@ use super::eval_instruments::InstrumentClassifier;
 #[command(
     about = "Instrument families in audio files, with probabilities",
     long_about = "Runs an instrument model on each file: by default the bundled 6-family \
-        multi-label network (bass, flute, guitar, keyboard, organ, vocal), or any run of \
+        multi-label network (bass, flute, guitar, keyboard, organ, vocal), the bundled \
+        4-family single-label trees with `--model gbdt-instruments-single`, or any run of \
         `polyphon train instruments` (trees or network) with --model. Models look at the \
         first 4 s of a file, as they were trained; --segment classifies a long file in \
         consecutive segments instead. A multi-label model lists every family whose \
         probability reaches --threshold; a single-label model names the most probable family.",
     after_help = "Examples:\n  \
         polyphon classify note.wav\n  \
+        polyphon classify note.wav --model gbdt-instruments-single\n  \
         polyphon classify a.wav b.flac --model runs/gbdt-single --json\n  \
         polyphon classify mix.wav --model runs/gbdt-multi/model.json --threshold 0.3\n  \
         polyphon classify song.wav --segment 4s --timeline song-instruments.png\n\n\
@@ -33,7 +35,8 @@ pub struct ClassifyArgs {
     /// Audio files (WAV, FLAC, MP3, Ogg Vorbis)
     #[arg(value_name = "IN", required = true)]
     inputs: Vec<PathBuf>,
-    /// Run folder or model.json of `polyphon train instruments` (default: the bundled model)
+    /// Run folder or model.json of `polyphon train instruments`, or a bundled model:
+    /// mlp-instruments-multi (default) or gbdt-instruments-single
     #[arg(long, value_name = "RUN")]
     model: Option<PathBuf>,
     /// Multi-label: probability at which a family is listed
