@@ -36,14 +36,20 @@ pub fn transcription_model(choice: Option<&str>) -> Result<TranscriptionModel> {
         return TranscriptionModel::from_memory(name, sidecar, weights, &default_device())
             .with_context(|| format!("loading the bundled model {name}"));
     }
+    let path = model_file(choice, &transcription_names())?;
+    TranscriptionModel::load(path).with_context(|| format!("loading the model {choice}"))
+}
+
+/// `--model` that names no bundled model: a path that must exist.
+fn model_file<'a>(choice: &'a str, bundled: &[&str]) -> Result<&'a Path> {
     let path = Path::new(choice);
     if !path.exists() {
         anyhow::bail!(
             "--model {choice}: no such file and no bundled model of that name (bundled: {})",
-            transcription_names().join(", ")
+            bundled.join(", ")
         );
     }
-    TranscriptionModel::load(path).with_context(|| format!("loading the model {choice}"))
+    Ok(path)
 }
 
 /// The separation model used when `--model` is not given.
@@ -63,14 +69,8 @@ pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
         return SeparationModel::from_memory(name, sidecar, weights)
             .with_context(|| format!("loading the bundled model {name}"));
     }
-    let path = Path::new(choice);
-    if !path.exists() {
-        let names: Vec<&str> = SEPARATION.iter().map(|(n, _, _)| *n).collect();
-        anyhow::bail!(
-            "--model {choice}: no such file and no bundled model of that name (bundled: {})",
-            names.join(", ")
-        );
-    }
+    let names: Vec<&str> = SEPARATION.iter().map(|(n, _, _)| *n).collect();
+    let path = model_file(choice, &names)?;
     SeparationModel::load(path).with_context(|| format!("loading the model {choice}"))
 }
 
@@ -108,13 +108,7 @@ pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
             Ok(InstrumentClassifier::Gbdt(model))
         }
         Some(name) => {
-            let path = Path::new(name);
-            if !path.exists() {
-                anyhow::bail!(
-                    "--model {name}: no such file and no bundled model of that name (bundled: {})",
-                    instrument_names().join(", ")
-                );
-            }
+            let path = model_file(name, &instrument_names())?;
             InstrumentClassifier::load(path).with_context(|| format!("loading the model {name}"))
         }
     }
