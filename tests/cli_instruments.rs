@@ -183,6 +183,18 @@ fn single_label_trains_evaluates_and_classifies() {
         Some("true\\predicted,bass,flute,guitar,keyboard")
     );
     assert!(run.join("confusion-test.png").is_file());
+    let fit = polyphon(&[
+        "eval",
+        "instruments",
+        "--model",
+        run_arg,
+        "--data",
+        data_arg,
+        "--fit-thresholds",
+    ]);
+    assert_eq!(fit.status.code(), Some(2), "{}", text(&fit.stderr));
+    assert!(text(&fit.stderr).contains("multi-label"));
+    assert!(!run.join("thresholds.json").exists());
 
     let flute = dir.path().join("flute-1.wav");
     let classify = polyphon(&[
@@ -259,6 +271,40 @@ fn multi_label_trains_and_reports_every_family() {
     ]);
     let line: serde_json::Value = serde_json::from_slice(&classify.stdout).unwrap();
     assert_eq!(line["labels"].as_object().unwrap().len(), 6);
+
+    // Thresholds fitted on valid are written beside the model and used by later runs.
+    assert_eq!(scores["thresholds"], serde_json::json!(vec![0.5; 6]));
+    let eval_with = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "instruments",
+            "--model",
+            run_arg,
+            "--data",
+            data_arg,
+        ];
+        args.extend(extra);
+        polyphon(&args)
+    };
+    let fit = eval_with(&["--split", "valid", "--fit-thresholds", "--json"]);
+    assert!(fit.status.success(), "{}", text(&fit.stderr));
+    let fitted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("thresholds.json")).unwrap())
+            .unwrap();
+    assert_eq!(fitted["classes"].as_array().unwrap().len(), 6);
+    assert!(fitted["fitted_on"]
+        .as_str()
+        .unwrap()
+        .contains("valid split"));
+    let fit_scores: serde_json::Value = serde_json::from_slice(&fit.stdout).unwrap();
+    assert_eq!(fit_scores["thresholds"], fitted["thresholds"]);
+    let later: serde_json::Value = serde_json::from_slice(&eval_with(&["--json"]).stdout).unwrap();
+    assert_eq!(later["thresholds"], fitted["thresholds"]);
+    let overridden: serde_json::Value =
+        serde_json::from_slice(&eval_with(&["--threshold", "0.4", "--json"]).stdout).unwrap();
+    assert_eq!(overridden["thresholds"], serde_json::json!(vec![0.4; 6]));
+    let both = eval_with(&["--threshold", "0.4", "--fit-thresholds"]);
+    assert!(!both.status.success());
 }
 
 #[test]

@@ -9,7 +9,7 @@ use polyphon_audio::{read_mono, Downmix};
 use polyphon_instruments::evaluate::argmax;
 use polyphon_instruments::Task;
 
-use super::eval_instruments::InstrumentClassifier;
+use super::eval_instruments::{decision_thresholds, InstrumentClassifier};
 
 #[derive(Args)]
 #[command(
@@ -20,7 +20,9 @@ use super::eval_instruments::InstrumentClassifier;
         `polyphon train instruments` (trees or network) with --model. Models look at the \
         first 4 s of a file, as they were trained; --segment classifies a long file in \
         consecutive segments instead. A multi-label model lists every family whose \
-        probability reaches --threshold; a single-label model names the most probable family.",
+        probability reaches its threshold (the model's thresholds.json, as the bundled model \
+        has, else 0.5; --threshold sets one for all); a single-label model names the most \
+        probable family.",
     after_help = "Examples:\n  \
         polyphon classify note.wav\n  \
         polyphon classify note.wav --model gbdt-instruments-single\n  \
@@ -39,9 +41,10 @@ pub struct ClassifyArgs {
     /// mlp-instruments-multi (default) or gbdt-instruments-single
     #[arg(long, value_name = "RUN")]
     model: Option<PathBuf>,
-    /// Multi-label: probability at which a family is listed
-    #[arg(long, default_value_t = 0.5)]
-    threshold: f64,
+    /// Multi-label: probability at which every family is listed (default: the model's
+    /// thresholds.json, fitted by `eval instruments --fit-thresholds`, else 0.5)
+    #[arg(long)]
+    threshold: Option<f64>,
     /// One JSON object per line and file: {"file": .., "labels": {"<family>": p, ...}}
     #[arg(long)]
     json: bool,
@@ -64,20 +67,19 @@ fn parse_seconds(text: &str) -> std::result::Result<f64, String> {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.threshold) {
-        anyhow::bail!("--threshold {} is not a probability", args.threshold);
-    }
     if args.timeline.is_some() && args.inputs.len() != 1 {
         anyhow::bail!("--timeline draws one file: give one input");
     }
     let model = crate::bundled::instrument_model(args.model.as_deref())?;
+    let fitted = crate::bundled::instrument_thresholds(args.model.as_deref())?;
+    let thresholds = decision_thresholds(args.threshold, fitted.as_ref(), &model.classes())?;
     match args.segment {
-        Some(seconds) => run_segments(&args, &model, seconds),
-        None => run_files(&args, &model),
+        Some(seconds) => run_segments(&args, &model, &thresholds, seconds),
+        None => run_files(&args, &model, &thresholds),
     }
 }
 
-fn run_files(args: &ClassifyArgs, model: &InstrumentClassifier) -> Result<()> {
+fn run_files(args: &ClassifyArgs, model: &InstrumentClassifier, thresholds: &[f64]) -> Result<()> {
     // Every file is read before anything is printed, so a bad file leaves no partial output.
     let proba = model.predict_files(&args.inputs)?;
     let classes = model.classes();
@@ -89,7 +91,7 @@ fn run_files(args: &ClassifyArgs, model: &InstrumentClassifier) -> Result<()> {
             format!(
                 "{}: {}",
                 file.display(),
-                text_labels(model, &classes, p, args.threshold)
+                text_labels(model, &classes, p, thresholds)
             )
         };
         println!("{line}");
@@ -122,7 +124,12 @@ fn segments_of(model: &InstrumentClassifier, file: &Path, seconds: f64) -> Resul
         .collect())
 }
 
-fn run_segments(args: &ClassifyArgs, model: &InstrumentClassifier, seconds: f64) -> Result<()> {
+fn run_segments(
+    args: &ClassifyArgs,
+    model: &InstrumentClassifier,
+    thresholds: &[f64],
+    seconds: f64,
+) -> Result<()> {
     let classes = model.classes();
     let all: Vec<Segments> = args
         .inputs
@@ -135,7 +142,7 @@ fn run_segments(args: &ClassifyArgs, model: &InstrumentClassifier, seconds: f64)
             .unwrap_or_default()
             .to_string_lossy();
         let title = format!("instruments in {name}");
-        polyphon_instruments::plot::timeline_png(png, &title, &classes, &all[0], args.threshold)
+        polyphon_instruments::plot::timeline_png(png, &title, &classes, &all[0], thresholds)
             .with_context(|| format!("writing the timeline {}", png.display()))?;
     }
     for (file, segments) in args.inputs.iter().zip(&all) {
@@ -151,7 +158,7 @@ fn run_segments(args: &ClassifyArgs, model: &InstrumentClassifier, seconds: f64)
         } else {
             println!("{}:", file.display());
             for (start, end, p) in segments {
-                let listed = text_labels(model, &classes, p, args.threshold);
+                let listed = text_labels(model, &classes, p, thresholds);
                 println!("  {start:>7.2} - {end:>7.2} s  {listed}");
             }
         }
@@ -179,7 +186,7 @@ fn text_labels(
     model: &InstrumentClassifier,
     classes: &[String],
     p: &[f64],
-    threshold: f64,
+    thresholds: &[f64],
 ) -> String {
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
@@ -188,7 +195,7 @@ fn text_labels(
         Task::Multi => order
             .iter()
             .copied()
-            .filter(|&i| p[i] >= threshold)
+            .filter(|&i| p[i] >= thresholds[i])
             .collect(),
     };
     let listed: Vec<String> = shown
@@ -198,7 +205,7 @@ fn text_labels(
     if listed.is_empty() {
         let top = order[0];
         format!(
-            "none at or above {threshold} (most likely {} {:.2})",
+            "none at or above its threshold (most likely {} {:.2})",
             classes[top], p[top]
         )
     } else {

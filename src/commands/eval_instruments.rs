@@ -8,11 +8,12 @@ use clap::Args;
 use polyphon_instruments::breakdown::{group_scores, groups_csv, GroupScore, Level};
 use polyphon_instruments::evaluate::{confusion_csv, write_text};
 use polyphon_instruments::metrics::MultiLabelReport;
-use polyphon_instruments::{score, task_entries, Evaluation, Task};
+use polyphon_instruments::thresholds::THRESHOLDS_FILE;
+use polyphon_instruments::{fit_thresholds, score, task_entries, Evaluation, Task, Thresholds};
 use polyphon_synth::manifest::Split;
 
 pub mod classifier;
-pub use classifier::InstrumentClassifier;
+pub use classifier::{decision_thresholds, run_folder, InstrumentClassifier};
 
 #[derive(Args)]
 #[command(
@@ -21,7 +22,8 @@ pub use classifier::InstrumentClassifier;
         with scikit-learn's definitions:\n\
         * single-label: accuracy (accuracy_score) and the confusion matrix (rows: true family, \
         columns: predicted), written as RUN/confusion-<split>.csv and .png;\n\
-        * multi-label (a family is predicted when its probability >= --threshold): per-family \
+        * multi-label (a family is predicted when its probability reaches its threshold: \
+        --threshold for every family, else the run's thresholds.json, else 0.5): per-family \
         precision, recall, F1 (precision_recall_fscore_support, 0 where undefined), exact \
         match (the whole set right, accuracy_score), Hamming accuracy (1 - hamming_loss) and \
         mean average precision (average_precision_score, macro, from the probabilities).\n\
@@ -29,11 +31,15 @@ pub use classifier::InstrumentClassifier;
         preset of the manifest's `synthesizer` (a mixture counts in each of its stems'), in \
         RUN/groups-<split>.csv; the text lists every SoundFont, the five worst presets and, for \
         mixtures, the score by number of notes.\n\
+        --fit-thresholds (multi-label) chooses each family's threshold for the best accuracy \
+        on the scored split, among 0.05, 0.10, ..., 0.95, and writes RUN/thresholds.json, \
+        which later `eval instruments` and `classify` runs use: fit on valid, score on test.\n\
         Also reports the time spent on features and on prediction.",
     after_help = "Examples:\n  \
         polyphon eval instruments --model runs/gbdt-single --data data/notes/notes.jsonl --split test\n  \
         polyphon eval instruments --model runs/gbdt-multi --data data/mixtures/mixtures.jsonl --split test --json\n  \
-        polyphon eval instruments --model runs/resnet18-multi --data data/mixtures/mixtures.jsonl --split test\n\n\
+        polyphon eval instruments --model runs/resnet18-multi --data data/mixtures/mixtures.jsonl --split test\n  \
+        polyphon eval instruments --model runs/mlp-multi --data data/mixtures/mixtures.jsonl --split valid --fit-thresholds\n\n\
         The files scored are those the model's task keeps (see `polyphon train instruments --help`)."
 )]
 pub struct InstrumentsArgs {
@@ -46,46 +52,58 @@ pub struct InstrumentsArgs {
     /// Split to score: train, valid or test
     #[arg(long, default_value = "test")]
     split: Split,
-    /// Multi-label: probability at which a family counts as present
-    #[arg(long, default_value_t = 0.5)]
-    threshold: f64,
+    /// Multi-label: probability at which every family counts as present (default: the run's
+    /// thresholds.json, else 0.5)
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Multi-label: fit each family's threshold on this split, write RUN/thresholds.json
+    #[arg(long, conflicts_with = "threshold")]
+    fit_thresholds: bool,
     /// Print the scores as one JSON object
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: &InstrumentsArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.threshold) {
-        anyhow::bail!("--threshold {} is not a probability", args.threshold);
-    }
     let model = InstrumentClassifier::load(&args.model)?;
+    let classes = model.classes();
+    let run_dir = run_folder(&args.model);
+    if args.fit_thresholds && model.task() != Task::Multi {
+        anyhow::bail!("--fit-thresholds is for multi-label models; this one is single-label");
+    }
+    let fitted = Thresholds::load_from_run(&run_dir)?;
+    let mut thresholds = decision_thresholds(args.threshold, fitted.as_ref(), &classes)?;
     let started = Instant::now();
     let data = model.load_split(&args.data, args.split)?;
     let feature_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let proba = model.predict(&data.features)?;
-    let evaluation = score(
-        model.task(),
-        &model.classes(),
-        &proba,
-        &data,
-        args.threshold,
-    )?;
+    if args.fit_thresholds {
+        thresholds = fit_thresholds(&data.target_bools(), &proba, classes.len());
+        let fitted = Thresholds {
+            classes: classes.clone(),
+            thresholds: thresholds.clone(),
+            fitted_on: format!(
+                "{}, {} split ({} files)",
+                args.data.display(),
+                args.split.name(),
+                data.len()
+            ),
+        };
+        fitted.save_to_run(&run_dir)?;
+        eprintln!(
+            "thresholds fitted on this split, written to {}",
+            run_dir.join(THRESHOLDS_FILE).display()
+        );
+    }
+    let evaluation = score(model.task(), &classes, &proba, &data, &thresholds)?;
     let predict_seconds = started.elapsed().as_secs_f64();
     let synthesizers: Vec<String> = task_entries(&args.data, args.split, model.task())?
         .into_iter()
         .map(|(entry, _)| entry.synthesizer)
         .collect();
-    let fonts = group_scores(
-        &data,
-        &synthesizers,
-        &proba,
-        args.threshold,
-        Level::SoundFont,
-    );
-    let presets = group_scores(&data, &synthesizers, &proba, args.threshold, Level::Preset);
-    let sizes = group_scores(&data, &synthesizers, &proba, args.threshold, Level::Stems);
-    let run_dir = run_folder(&args.model);
+    let by = |level| group_scores(&data, &synthesizers, &proba, &thresholds, level);
+    let (fonts, presets, sizes) = (by(Level::SoundFont), by(Level::Preset), by(Level::Stems));
     if let Evaluation::Single {
         classes, confusion, ..
     } = &evaluation
@@ -118,15 +136,6 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
     Ok(())
 }
 
-/// The folder of a run given as its folder or its model.json: where reports go.
-fn run_folder(run: &Path) -> PathBuf {
-    if run.is_dir() {
-        run.to_path_buf()
-    } else {
-        run.parent().unwrap_or(Path::new(".")).to_path_buf()
-    }
-}
-
 /// RUN/confusion-<split>.csv and .png.
 fn write_confusion(
     dir: &Path,
@@ -153,9 +162,9 @@ fn table(evaluation: &Evaluation, data: &Path, split: Split) -> String {
         Evaluation::Multi {
             classes,
             files,
-            threshold,
+            thresholds,
             report,
-        } => multi_table(classes, *files, *threshold, report, data, split),
+        } => multi_table(classes, *files, thresholds, report, data, split),
     }
 }
 
@@ -190,13 +199,13 @@ fn single_table(
 fn multi_table(
     classes: &[String],
     files: usize,
-    threshold: f64,
+    thresholds: &[f64],
     report: &MultiLabelReport,
     data: &Path,
     split: Split,
 ) -> String {
     let mut text = format!(
-        "{} ({} split, {files} files, threshold {threshold})\n{:<10}{:>10}{:>10}{:>10}{:>10}{:>9}\n",
+        "{} ({} split, {files} files)\n{:<10}{:>10}{:>10}{:>10}{:>10}{:>9}{:>11}\n",
         data.display(),
         split.name(),
         "family",
@@ -204,15 +213,17 @@ fn multi_table(
         "recall",
         "F1",
         "AP",
-        "support"
+        "support",
+        "threshold"
     );
-    for ((class, scores), ap) in classes
+    for (((class, scores), ap), threshold) in classes
         .iter()
         .zip(&report.per_class)
         .zip(&report.average_precision)
+        .zip(thresholds)
     {
         text.push_str(&format!(
-            "{class:<10}{:>10.4}{:>10.4}{:>10.4}{ap:>10.4}{:>9}\n",
+            "{class:<10}{:>10.4}{:>10.4}{:>10.4}{ap:>10.4}{:>9}{threshold:>11.2}\n",
             scores.precision, scores.recall, scores.f1, scores.support
         ));
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, Task};
-use crate::evaluate::argmax;
+use crate::evaluate::{argmax, decide};
 
 /// What a file's manifest `synthesizer` names: `"FluidR3_GM:000:034"`, or for a mixture its
 /// stems' joined by `+`.
@@ -50,7 +50,7 @@ impl Level {
 }
 
 /// The score of the files that have a stem from one group: accuracy for the single-label
-/// task, Hamming accuracy (at the evaluation's threshold) for the multi-label one.
+/// task, Hamming accuracy (at the evaluation's thresholds) for the multi-label one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupScore {
     pub level: &'static str,
@@ -60,21 +60,23 @@ pub struct GroupScore {
 }
 
 /// One [`GroupScore`] per group of `level`, sorted by name (numerically for stems). `synthesizers` holds each file's
-/// manifest `synthesizer`, in the order of `data`; `proba` is `(files, classes)`.
+/// manifest `synthesizer`, in the order of `data`; `proba` is `(files, classes)`;
+/// `thresholds` has one value per class.
 pub fn group_scores(
     data: &Dataset,
     synthesizers: &[String],
     proba: &[f64],
-    threshold: f64,
+    thresholds: &[f64],
     level: Level,
 ) -> Vec<GroupScore> {
     let k = data.num_classes();
     assert!(synthesizers.len() == data.len() && proba.len() == data.len() * k);
+    assert_eq!(thresholds.len(), k);
     // (right decisions, decisions, files) per group.
     let mut counts: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     for (index, synthesizer) in synthesizers.iter().enumerate() {
-        let (right, decisions) =
-            file_decisions(data, index, &proba[index * k..(index + 1) * k], threshold);
+        let row = &proba[index * k..(index + 1) * k];
+        let (right, decisions) = file_decisions(data, index, row, thresholds);
         for group in level.groups(synthesizer) {
             let entry = counts.entry(group).or_default();
             *entry = (entry.0 + right, entry.1 + decisions, entry.2 + 1);
@@ -97,7 +99,12 @@ pub fn group_scores(
 
 /// Right decisions and decisions of one file: one (the class) for single-label, one per
 /// class for multi-label.
-fn file_decisions(data: &Dataset, index: usize, proba: &[f64], threshold: f64) -> (usize, usize) {
+fn file_decisions(
+    data: &Dataset,
+    index: usize,
+    proba: &[f64],
+    thresholds: &[f64],
+) -> (usize, usize) {
     let target = data.target(index);
     match data.task {
         Task::Single => {
@@ -107,8 +114,8 @@ fn file_decisions(data: &Dataset, index: usize, proba: &[f64], threshold: f64) -
         Task::Multi => {
             let right = target
                 .iter()
-                .zip(proba)
-                .filter(|(&t, &p)| (t > 0.5) == (p >= threshold))
+                .zip(decide(proba, thresholds))
+                .filter(|(&t, present)| (t > 0.5) == *present)
                 .count();
             (right, target.len())
         }
@@ -170,13 +177,13 @@ mod tests {
         ]
         .concat();
         let synths = ["A:000:001", "A:000:002", "B:000:001"].map(String::from);
-        let fonts = group_scores(&d, &synths, &proba, 0.5, Level::SoundFont);
+        let fonts = group_scores(&d, &synths, &proba, &[0.5; 4], Level::SoundFont);
         let summary: Vec<_> = fonts
             .iter()
             .map(|s| (s.group.as_str(), s.files, s.score))
             .collect();
         assert_eq!(summary, [("A", 2, 0.5), ("B", 1, 1.0)]);
-        let presets = group_scores(&d, &synths, &proba, 0.5, Level::Preset);
+        let presets = group_scores(&d, &synths, &proba, &[0.5; 4], Level::Preset);
         assert_eq!(presets.len(), 3);
         assert_eq!(
             (presets[1].group.as_str(), presets[1].score),
@@ -190,13 +197,14 @@ mod tests {
         let d = data(Task::Multi, vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
         let proba = [0.9, 0.1, 0.1, 0.1, 0.1, 0.4];
         let synths = ["A:000:001+B:000:052".to_string()];
-        let fonts = group_scores(&d, &synths, &proba, 0.5, Level::SoundFont);
+        let fonts = group_scores(&d, &synths, &proba, &[0.5; 6], Level::SoundFont);
         assert_eq!(fonts.len(), 2);
         assert!(fonts
             .iter()
             .all(|s| s.files == 1 && (s.score - 5.0 / 6.0).abs() < 1e-12));
-        // At threshold 0.3 the vocal counts as present: all right.
-        let lower = group_scores(&d, &synths, &proba, 0.3, Level::SoundFont);
+        // At a vocal threshold of 0.3 the vocal counts as present: all right.
+        let thresholds = [0.5, 0.5, 0.5, 0.5, 0.5, 0.3];
+        let lower = group_scores(&d, &synths, &proba, &thresholds, Level::SoundFont);
         assert_eq!(lower[0].score, 1.0);
     }
 

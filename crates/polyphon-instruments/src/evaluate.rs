@@ -25,7 +25,8 @@ pub enum Evaluation {
     Multi {
         classes: Vec<String>,
         files: usize,
-        threshold: f64,
+        /// The decision threshold of each class.
+        thresholds: Vec<f64>,
         #[serde(flatten)]
         report: MultiLabelReport,
     },
@@ -35,16 +36,18 @@ pub enum Evaluation {
 /// or above `threshold` for multi-label ones.
 pub fn evaluate(model: &GbdtModel, data: &Dataset, threshold: f64) -> Result<Evaluation> {
     let proba = model.predict_proba(&data.features)?;
-    score(model.task, &model.classes, &proba, data, threshold)
+    let thresholds = vec![threshold; model.classes.len()];
+    score(model.task, &model.classes, &proba, data, &thresholds)
 }
 
-/// Scores class probabilities `(files, classes)` of any model of `task` against `data`.
+/// Scores class probabilities `(files, classes)` of any model of `task` against `data`;
+/// multi-label models decide each class at its own threshold (one per class).
 pub fn score(
     task: Task,
     classes: &[String],
     proba: &[f64],
     data: &Dataset,
-    threshold: f64,
+    thresholds: &[f64],
 ) -> Result<Evaluation> {
     if task != data.task {
         return Err(InstrumentError::Invalid(format!(
@@ -54,7 +57,7 @@ pub fn score(
         )));
     }
     let k = classes.len();
-    if k != data.num_classes() || proba.len() != data.len() * k {
+    if k != data.num_classes() || proba.len() != data.len() * k || thresholds.len() != k {
         return Err(InstrumentError::Invalid(format!(
             "{} probabilities for {} files of {} classes",
             proba.len(),
@@ -75,15 +78,24 @@ pub fn score(
             }
         }
         Task::Multi => {
-            let predicted: Vec<bool> = proba.iter().map(|&p| p >= threshold).collect();
+            let predicted = decide(proba, thresholds);
             Evaluation::Multi {
                 classes,
                 files: data.len(),
-                threshold,
+                thresholds: thresholds.to_vec(),
                 report: multi_label_report(&data.target_bools(), &predicted, proba, k),
             }
         }
     })
+}
+
+/// Multi-label decisions of row-major probabilities `(files, classes)`: each class present
+/// at or above its threshold.
+pub fn decide(proba: &[f64], thresholds: &[f64]) -> Vec<bool> {
+    proba
+        .chunks(thresholds.len())
+        .flat_map(|row| row.iter().zip(thresholds).map(|(p, t)| p >= t))
+        .collect()
 }
 
 /// Index of the largest value (the first among equals).

@@ -9,7 +9,8 @@
 //! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
 //!   Hamming accuracy and average precision, equal to scikit-learn's.
 //! * [`evaluate`], [`plot`]: a model scored on a split, the CSV and PNG reports;
-//!   [`breakdown`]: the same scores per SoundFont and per preset.
+//!   [`breakdown`]: the same scores per SoundFont and per preset; [`thresholds`]: per-family
+//!   decision thresholds fitted on a validation split.
 
 pub mod breakdown;
 pub mod dataset;
@@ -20,6 +21,7 @@ pub mod image;
 pub mod metrics;
 pub mod mixer;
 pub mod plot;
+pub mod thresholds;
 
 pub use dataset::{
     features_of_files, load_images, load_split, task_entries, Dataset, PooledMel, Task,
@@ -29,6 +31,7 @@ pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
 pub use image::{images_of_files, MelImage, MelImager};
 pub use mixer::NoteMixer;
+pub use thresholds::{fit_thresholds, Thresholds};
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, InstrumentError>;

@@ -103,20 +103,26 @@ fn draw(
 }
 
 /// Each class's probability per segment over time (one line per class through the segments'
-/// centres) and the threshold as a flat line: `segments` holds (start s, end s, probabilities).
+/// centres), each labelled with its threshold, and the threshold as a flat line when all
+/// classes share it: `segments` holds (start s, end s, probabilities).
 pub fn timeline_png(
     path: &Path,
     title: &str,
     classes: &[String],
     segments: &[(f64, f64, Vec<f64>)],
-    threshold: f64,
+    thresholds: &[f64],
 ) -> Result<()> {
     let centre = |(start, end, _): &(f64, f64, Vec<f64>)| (start + end) / 2.0;
-    let mut series: Vec<polyphon_plot::Series> = classes
+    let labels: Vec<String> = classes
+        .iter()
+        .zip(thresholds)
+        .map(|(class, t)| format!("{class} (present at {t:.2})"))
+        .collect();
+    let mut series: Vec<polyphon_plot::Series> = labels
         .iter()
         .enumerate()
-        .map(|(k, class)| polyphon_plot::Series {
-            label: class,
+        .map(|(k, label)| polyphon_plot::Series {
+            label,
             points: segments.iter().map(|s| (centre(s), s.2[k])).collect(),
         })
         .collect();
@@ -124,10 +130,15 @@ pub fn timeline_png(
         segments.first().map_or(0.0, |s| s.0),
         segments.last().map_or(1.0, |s| s.1),
     );
-    series.push(polyphon_plot::Series {
-        label: "threshold",
-        points: vec![(span.0, threshold), (span.1, threshold)],
-    });
+    if let Some(&shared) = thresholds
+        .first()
+        .filter(|&&t| thresholds.iter().all(|&u| u == t))
+    {
+        series.push(polyphon_plot::Series {
+            label: "threshold",
+            points: vec![(span.0, shared), (span.1, shared)],
+        });
+    }
     Ok(polyphon_plot::line_chart(
         path,
         "time (s)",

@@ -331,7 +331,8 @@ fn validate(
         .iter()
         .map(|c| c.to_string())
         .collect();
-    let evaluation = score(config.task, &classes, &proba, valid, config.threshold)
+    let thresholds = vec![config.threshold; classes.len()];
+    let evaluation = score(config.task, &classes, &proba, valid, &thresholds)
         .map_err(|e| TrainError::Invalid(e.to_string()))?;
     // One-vs-rest average precision also for single-label models: a threshold-free view.
     let truth = valid.target_bools();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use polyphon_instruments::{
     features_of_files, images_of_files, load_images, load_split, Dataset, GbdtModel, MelImage,
-    PooledMel, Task,
+    PooledMel, Task, Thresholds,
 };
 use polyphon_models::instruments::store::is_instrument_net;
 use polyphon_models::instruments::InstrumentNetModel;
@@ -29,6 +29,33 @@ pub fn model_path(path: &Path) -> PathBuf {
         path.join("model.json")
     } else {
         path.to_path_buf()
+    }
+}
+
+/// The folder of a run given as its folder or its model.json: where reports and
+/// thresholds.json go.
+pub fn run_folder(run: &Path) -> PathBuf {
+    if run.is_dir() {
+        run.to_path_buf()
+    } else {
+        run.parent().unwrap_or(Path::new(".")).to_path_buf()
+    }
+}
+
+/// Per-class decision thresholds of a multi-label model: `explicit` (`--threshold`) for every
+/// class when given, else the fitted ones, else 0.5.
+pub fn decision_thresholds(
+    explicit: Option<f64>,
+    fitted: Option<&Thresholds>,
+    classes: &[String],
+) -> Result<Vec<f64>> {
+    match (explicit, fitted) {
+        (Some(t), _) if !(0.0..=1.0).contains(&t) => {
+            anyhow::bail!("--threshold {t} is not a probability")
+        }
+        (Some(t), _) => Ok(vec![t; classes.len()]),
+        (None, Some(fitted)) => Ok(fitted.for_classes(classes)?),
+        (None, None) => Ok(vec![0.5; classes.len()]),
     }
 }
 
