@@ -203,6 +203,8 @@ fn write_run(
     polyphon_instruments::evaluate::write_text(&out.join("config.json"), &json)?;
     polyphon_instruments::evaluate::write_text(&out.join("log.txt"), log)?;
     polyphon_instruments::plot::valid_loss_png(&out.join("valid_loss.png"), fits)?;
+    // Thresholds fitted to an earlier model of this folder no longer apply.
+    polyphon_instruments::Thresholds::discard_from_run(out)?;
     // The model last: a run folder with model.json is a finished run.
     model.save(&out.join("model.json"))?;
     Ok(())

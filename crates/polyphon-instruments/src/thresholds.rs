@@ -62,6 +62,18 @@ impl Thresholds {
         Ok(())
     }
 
+    /// Removes a run folder's thresholds.json, if any: training calls this before it writes
+    /// a new model, whose outputs the old thresholds were not fitted to.
+    pub fn discard_from_run(dir: &Path) -> Result<()> {
+        let path = dir.join(THRESHOLDS_FILE);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(InstrumentError::io(&path)(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The thresholds in the order of `classes`; an error when the model's classes differ.
     pub fn for_classes(&self, classes: &[String]) -> Result<Vec<f64>> {
         if self.classes != classes {
@@ -142,6 +154,9 @@ mod tests {
         let classes = ["bass".to_string(), "flute".to_string()];
         assert_eq!(read.for_classes(&classes).unwrap(), [0.6, 0.35]);
         assert!(read.for_classes(&classes[..1]).is_err());
+        Thresholds::discard_from_run(dir.path()).unwrap();
+        assert_eq!(Thresholds::load_from_run(dir.path()).unwrap(), None);
+        Thresholds::discard_from_run(dir.path()).unwrap();
         let bad = r#"{"classes": ["bass"], "thresholds": [1.5], "fitted_on": ""}"#;
         assert!(Thresholds::from_json(Path::new("t.json"), bad).is_err());
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polyphon_instruments::metrics::multi_label_report;
-use polyphon_instruments::{score, Dataset, Evaluation, MelImage, NoteMixer, Task};
+use polyphon_instruments::{score, Dataset, Evaluation, MelImage, NoteMixer, Task, Thresholds};
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::instruments::{
@@ -396,6 +396,8 @@ fn finish_epoch(
         }
     };
     if better {
+        let run = files.best.parent().unwrap_or(Path::new("."));
+        Thresholds::discard_from_run(run).map_err(|e| TrainError::Invalid(e.to_string()))?;
         // Single precision: the networks are small (ResNet-18 at width 16 is 2.9 MB).
         model.save(&files.best, Precision::F32)?;
         state.best = Some(log.clone());
@@ -527,7 +529,11 @@ mod tests {
     fn a_few_epochs_lower_the_loss_and_keep_the_best_model() {
         let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
+        // Thresholds of an earlier model in the folder: the new best model discards them.
+        let stale = dir.path().join("thresholds.json");
+        std::fs::write(&stale, "{}").unwrap();
         let outcome = train(&config(4), dir.path(), false);
+        assert!(!stale.exists());
         let log = &outcome.epochs;
         assert_eq!(log.len(), 4);
         assert!(log[3].train_loss < log[0].train_loss, "{log:?}");
