@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use polyphon_instruments::GbdtModel;
+use polyphon_instruments::{GbdtModel, Thresholds};
 use polyphon_models::instruments::InstrumentNetModel;
 use polyphon_models::separation::SeparationModel;
 
-use crate::commands::eval_instruments::InstrumentClassifier;
+use crate::commands::eval_instruments::{run_folder, InstrumentClassifier};
 use polyphon_models::{default_device, TranscriptionModel};
 
 /// The transcription model used when `--model` is not given.
@@ -82,6 +82,10 @@ const INSTRUMENT_NET: (&str, &str, &[u8]) = (
     include_bytes!("../models/mlp-instruments-multi/model.bpk"),
 );
 
+/// The bundled network's per-family thresholds, fitted on the mixtures' valid split.
+const INSTRUMENT_NET_THRESHOLDS: &str =
+    include_str!("../models/mlp-instruments-multi/thresholds.json");
+
 /// Bundled single-label (4-family) model: the gradient-boosted trees, the best single-label
 /// model on test (docs/instruments.md). 4.4 MB of JSON.
 const INSTRUMENT_TREES: (&str, &str) = (
@@ -112,6 +116,24 @@ pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
             InstrumentClassifier::load(path).with_context(|| format!("loading the model {name}"))
         }
     }
+}
+
+/// The fitted thresholds that go with `classify --model`: the bundled network's, or a run
+/// folder's thresholds.json; `None` for models without them.
+pub fn instrument_thresholds(choice: Option<&Path>) -> Result<Option<Thresholds>> {
+    let text = choice.map(|path| path.to_string_lossy().into_owned());
+    match text.as_deref() {
+        None => bundled_thresholds().map(Some),
+        Some(name) if name == INSTRUMENT_NET.0 => bundled_thresholds().map(Some),
+        Some(name) if name == INSTRUMENT_TREES.0 => Ok(None),
+        Some(name) => Ok(Thresholds::load_from_run(&run_folder(Path::new(name)))?),
+    }
+}
+
+fn bundled_thresholds() -> Result<Thresholds> {
+    let name = Path::new(INSTRUMENT_NET.0);
+    Thresholds::from_json(name, INSTRUMENT_NET_THRESHOLDS)
+        .with_context(|| format!("the bundled thresholds of {}", INSTRUMENT_NET.0))
 }
 
 fn bundled_instrument_net() -> Result<InstrumentClassifier> {
@@ -146,6 +168,8 @@ mod tests {
         assert_eq!(model.task(), polyphon_instruments::Task::Multi);
         assert_eq!(model.classes().len(), 6);
         assert!(instrument_model(Some(Path::new("no-such-model"))).is_err());
+        let fitted = instrument_thresholds(None).unwrap().unwrap();
+        assert_eq!(fitted.for_classes(&model.classes()).unwrap().len(), 6);
     }
 
     #[test]
