@@ -22,6 +22,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `polyphon eval instruments --model RUN --data MANIFEST` and `extra`.
+fn eval(run: &str, data: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["eval", "instruments", "--model", run, "--data", data];
+    args.extend(extra);
+    polyphon(&args)
+}
+
 /// One second of a family's sound at a pitch offset `variant` (0..): each family has its own
 /// register, harmonics and envelope.
 fn tone(family: usize, variant: usize) -> Vec<f32> {
@@ -149,17 +156,9 @@ fn single_label_trains_evaluates_and_classifies() {
     assert!(text(&output.stdout).contains("features: 24 train + 12 valid files"));
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
-    let eval = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        data_arg,
-        "--json",
-    ]);
-    assert!(eval.status.success(), "{}", text(&eval.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let scored = eval(run_arg, data_arg, &["--json"]);
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
     assert_eq!(scores["task"], "single");
     assert_eq!(scores["files"], 12);
     assert!(scores["accuracy"].as_f64().unwrap() >= 0.9, "{scores}");
@@ -183,15 +182,7 @@ fn single_label_trains_evaluates_and_classifies() {
         Some("true\\predicted,bass,flute,guitar,keyboard")
     );
     assert!(run.join("confusion-test.png").is_file());
-    let fit = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        data_arg,
-        "--fit-thresholds",
-    ]);
+    let fit = eval(run_arg, data_arg, &["--fit-thresholds"]);
     assert_eq!(fit.status.code(), Some(2), "{}", text(&fit.stderr));
     assert!(text(&fit.stderr).contains("multi-label"));
     assert!(!run.join("thresholds.json").exists());
@@ -226,17 +217,9 @@ fn multi_label_trains_and_reports_every_family() {
     assert!(output.status.success(), "{}", text(&output.stderr));
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
-    let eval = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        data_arg,
-        "--json",
-    ]);
-    assert!(eval.status.success(), "{}", text(&eval.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let scored = eval(run_arg, data_arg, &["--json"]);
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
     assert_eq!(scores["task"], "multi");
     assert_eq!(scores["per_class"].as_array().unwrap().len(), 6);
     for field in ["exact_match", "hamming_accuracy", "mean_average_precision"] {
@@ -248,14 +231,7 @@ fn multi_label_trains_and_reports_every_family() {
         "{scores}"
     );
 
-    let table = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        data_arg,
-    ]);
+    let table = eval(run_arg, data_arg, &[]);
     assert!(
         text(&table.stdout).contains("Hamming accuracy"),
         "{}",
@@ -274,19 +250,11 @@ fn multi_label_trains_and_reports_every_family() {
 
     // Thresholds fitted on valid are written beside the model and used by later runs.
     assert_eq!(scores["thresholds"], serde_json::json!(vec![0.5; 6]));
-    let eval_with = |extra: &[&str]| {
-        let mut args = vec![
-            "eval",
-            "instruments",
-            "--model",
-            run_arg,
-            "--data",
-            data_arg,
-        ];
-        args.extend(extra);
-        polyphon(&args)
-    };
-    let fit = eval_with(&["--split", "valid", "--fit-thresholds", "--json"]);
+    let fit = eval(
+        run_arg,
+        data_arg,
+        &["--split", "valid", "--fit-thresholds", "--json"],
+    );
     assert!(fit.status.success(), "{}", text(&fit.stderr));
     let fitted: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("thresholds.json")).unwrap())
@@ -298,12 +266,18 @@ fn multi_label_trains_and_reports_every_family() {
         .contains("valid split"));
     let fit_scores: serde_json::Value = serde_json::from_slice(&fit.stdout).unwrap();
     assert_eq!(fit_scores["thresholds"], fitted["thresholds"]);
-    let later: serde_json::Value = serde_json::from_slice(&eval_with(&["--json"]).stdout).unwrap();
+    let later: serde_json::Value =
+        serde_json::from_slice(&eval(run_arg, data_arg, &["--json"]).stdout).unwrap();
     assert_eq!(later["thresholds"], fitted["thresholds"]);
     let overridden: serde_json::Value =
-        serde_json::from_slice(&eval_with(&["--threshold", "0.4", "--json"]).stdout).unwrap();
+        serde_json::from_slice(&eval(run_arg, data_arg, &["--threshold", "0.4", "--json"]).stdout)
+            .unwrap();
     assert_eq!(overridden["thresholds"], serde_json::json!(vec![0.4; 6]));
-    let both = eval_with(&["--threshold", "0.4", "--fit-thresholds"]);
+    let both = eval(
+        run_arg,
+        data_arg,
+        &["--threshold", "0.4", "--fit-thresholds"],
+    );
     assert!(!both.status.success());
 }
 
@@ -362,16 +336,9 @@ fn bad_input_is_one_line_and_leaves_nothing() {
     assert!(!failed_run.join("model.json").exists());
 
     // A missing manifest is an error naming it.
-    let eval = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        "missing.jsonl",
-    ]);
-    assert_eq!(eval.status.code(), Some(2));
-    assert!(text(&eval.stderr).contains("missing.jsonl"));
+    let missing = eval(run_arg, "missing.jsonl", &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("missing.jsonl"));
 }
 
 #[test]
@@ -445,17 +412,9 @@ fn a_network_trains_resumes_evaluates_and_classifies_over_time() {
     assert_eq!(log.lines().count(), 1 + 8, "{log}");
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
-    let eval = polyphon(&[
-        "eval",
-        "instruments",
-        "--model",
-        run_arg,
-        "--data",
-        data_arg,
-        "--json",
-    ]);
-    assert!(eval.status.success(), "{}", text(&eval.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let scored = eval(run_arg, data_arg, &["--json"]);
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
     assert_eq!(
         (scores["task"].as_str(), scores["files"].as_u64()),
         (Some("single"), Some(12))
