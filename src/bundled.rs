@@ -75,7 +75,7 @@ pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
 }
 
 /// Bundled instrument network: name, sidecar text, weights. The default of `classify`: the
-/// 6-family multi-label model with the best test Hamming accuracy, see docs/instruments.md.
+/// 6-family multi-label model with the best valid Hamming accuracy, see docs/instruments.md.
 const INSTRUMENT_NET: (&str, &str, &[u8]) = (
     "mlp-instruments-multi",
     include_str!("../models/mlp-instruments-multi/model.json"),
