@@ -176,6 +176,22 @@ fn single_label_trains_evaluates_and_classifies() {
         groups.starts_with("level,group,files,score\nsoundfont,test,12,"),
         "{groups}"
     );
+    let predictions = std::fs::read_to_string(run.join("predictions-test.csv")).unwrap();
+    let lines: Vec<&str> = predictions.lines().collect();
+    assert_eq!(lines.len(), 13, "{predictions}");
+    assert_eq!(
+        lines[0],
+        "file,synthesizer,source,truth,predicted,p_bass,p_flute,p_guitar,p_keyboard"
+    );
+    let right = lines[1..]
+        .iter()
+        .filter(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            fields[3] == fields[4]
+        })
+        .count();
+    let accuracy = scores["accuracy"].as_f64().unwrap();
+    assert_eq!(right as f64 / 12.0, accuracy);
     let csv = std::fs::read_to_string(run.join("confusion-test.csv")).unwrap();
     assert_eq!(
         csv.lines().next(),

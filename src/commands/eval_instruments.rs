@@ -6,11 +6,13 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use polyphon_instruments::breakdown::{group_scores, groups_csv, GroupScore, Level};
-use polyphon_instruments::evaluate::{confusion_csv, write_text};
+use polyphon_instruments::evaluate::{confusion_csv, predictions_csv, write_text, FilePrediction};
 use polyphon_instruments::metrics::MultiLabelReport;
 use polyphon_instruments::thresholds::THRESHOLDS_FILE;
-use polyphon_instruments::{fit_thresholds, score, task_entries, Evaluation, Task, Thresholds};
-use polyphon_synth::manifest::Split;
+use polyphon_instruments::{
+    fit_thresholds, score, task_entries, Dataset, Evaluation, Task, Thresholds,
+};
+use polyphon_synth::manifest::{ManifestEntry, Split};
 
 pub mod classifier;
 pub use classifier::{decision_thresholds, run_folder, InstrumentClassifier};
@@ -30,7 +32,8 @@ pub use classifier::{decision_thresholds, run_folder, InstrumentClassifier};
         The same score (accuracy, or Hamming accuracy) is also given per SoundFont and per \
         preset of the manifest's `synthesizer` (a mixture counts in each of its stems'), in \
         RUN/groups-<split>.csv; the text lists every SoundFont, the five worst presets and, for \
-        mixtures, the score by number of notes.\n\
+        mixtures, the score by number of notes. Every file's true and predicted families and \
+        probabilities go to RUN/predictions-<split>.csv, for error analysis.\n\
         --fit-thresholds (multi-label) chooses each family's threshold for the best accuracy \
         on the scored split, among 0.05, 0.10, ..., 0.95, and writes RUN/thresholds.json, \
         which later `eval instruments` and `classify` runs use: fit on valid, score on test.\n\
@@ -79,29 +82,15 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
     let started = Instant::now();
     let proba = model.predict(&data.features)?;
     if args.fit_thresholds {
-        thresholds = fit_thresholds(&data.target_bools(), &proba, classes.len());
-        let fitted = Thresholds {
-            classes: classes.clone(),
-            thresholds: thresholds.clone(),
-            fitted_on: format!(
-                "{}, {} split ({} files)",
-                args.data.display(),
-                args.split.name(),
-                data.len()
-            ),
-        };
-        fitted.save_to_run(&run_dir)?;
-        eprintln!(
-            "thresholds fitted on this split, written to {}",
-            run_dir.join(THRESHOLDS_FILE).display()
-        );
+        thresholds = fit_and_save_thresholds(args, &run_dir, &classes, &data, &proba)?;
     }
     let evaluation = score(model.task(), &classes, &proba, &data, &thresholds)?;
     let predict_seconds = started.elapsed().as_secs_f64();
-    let synthesizers: Vec<String> = task_entries(&args.data, args.split, model.task())?
+    let entries: Vec<ManifestEntry> = task_entries(&args.data, args.split, model.task())?
         .into_iter()
-        .map(|(entry, _)| entry.synthesizer)
+        .map(|(entry, _)| entry)
         .collect();
+    let synthesizers: Vec<String> = entries.iter().map(|e| e.synthesizer.clone()).collect();
     let by = |level| group_scores(&data, &synthesizers, &proba, &thresholds, level);
     let (fonts, presets, sizes) = (by(Level::SoundFont), by(Level::Preset), by(Level::Stems));
     if let Evaluation::Single {
@@ -110,10 +99,25 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
     {
         write_confusion(&run_dir, args.split, classes, confusion)?;
     }
-    let groups_path = run_dir.join(format!("groups-{}.csv", args.split.name()));
+    let split = args.split.name();
+    let groups = [fonts.clone(), presets.clone(), sizes.clone()].concat();
     write_text(
-        &groups_path,
-        &groups_csv(&[fonts.clone(), presets.clone(), sizes.clone()].concat()),
+        &run_dir.join(format!("groups-{split}.csv")),
+        &groups_csv(&groups),
+    )?;
+    let rows: Vec<FilePrediction> = (0..data.len())
+        .map(|i| FilePrediction {
+            file: &entries[i].file,
+            synthesizer: &entries[i].synthesizer,
+            source: entries[i].source.as_deref().unwrap_or(""),
+            target: data.target(i),
+            proba: &proba[i * classes.len()..(i + 1) * classes.len()],
+        })
+        .collect();
+    let predictions = predictions_csv(model.task(), &classes, &thresholds, &rows);
+    write_text(
+        &run_dir.join(format!("predictions-{split}.csv")),
+        &predictions,
     )?;
     if args.json {
         let mut json = serde_json::to_value(&evaluation)?;
@@ -134,6 +138,33 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--fit-thresholds`: each class's threshold fitted on the scored split, saved in the run.
+fn fit_and_save_thresholds(
+    args: &InstrumentsArgs,
+    run_dir: &Path,
+    classes: &[String],
+    data: &Dataset,
+    proba: &[f64],
+) -> Result<Vec<f64>> {
+    let thresholds = fit_thresholds(&data.target_bools(), proba, classes.len());
+    let fitted = Thresholds {
+        classes: classes.to_vec(),
+        thresholds: thresholds.clone(),
+        fitted_on: format!(
+            "{}, {} split ({} files)",
+            args.data.display(),
+            args.split.name(),
+            data.len()
+        ),
+    };
+    fitted.save_to_run(run_dir)?;
+    eprintln!(
+        "thresholds fitted on this split, written to {}",
+        run_dir.join(THRESHOLDS_FILE).display()
+    );
+    Ok(thresholds)
 }
 
 /// RUN/confusion-<split>.csv and .png.

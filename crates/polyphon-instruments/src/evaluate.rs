@@ -113,6 +113,60 @@ pub fn argmax(values: &[f64]) -> usize {
         .0
 }
 
+/// One file's prediction, for [`predictions_csv`].
+pub struct FilePrediction<'a> {
+    pub file: &'a str,
+    /// The manifest's `synthesizer` and `source`.
+    pub synthesizer: &'a str,
+    pub source: &'a str,
+    pub target: &'a [f32],
+    pub proba: &'a [f64],
+}
+
+/// Per-file predictions as CSV, for error analysis: file, synthesizer, source, the true and
+/// the predicted families (joined by `+`; single-label: the most probable, multi-label:
+/// those at or above their threshold), then each class's probability.
+pub fn predictions_csv(
+    task: Task,
+    classes: &[String],
+    thresholds: &[f64],
+    rows: &[FilePrediction],
+) -> String {
+    let mut text = format!(
+        "file,synthesizer,source,truth,predicted,p_{}\n",
+        classes.join(",p_")
+    );
+    let names = |chosen: &mut dyn Iterator<Item = usize>| -> String {
+        chosen
+            .map(|i| classes[i].as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    for row in rows {
+        let truth = names(&mut (0..classes.len()).filter(|&i| row.target[i] > 0.5));
+        let predicted = match task {
+            Task::Single => classes[argmax(row.proba)].clone(),
+            Task::Multi => {
+                names(&mut (0..classes.len()).filter(|&i| row.proba[i] >= thresholds[i]))
+            }
+        };
+        let fields = [row.file, row.synthesizer, row.source, &truth, &predicted];
+        let quoted: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let proba: Vec<String> = row.proba.iter().map(|p| format!("{p:.6}")).collect();
+        text.push_str(&format!("{},{}\n", quoted.join(","), proba.join(",")));
+    }
+    text
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
 /// The confusion matrix as CSV: a header of predicted classes, one row per true class.
 pub fn confusion_csv(classes: &[String], matrix: &[Vec<u64>]) -> String {
     let mut text = format!("true\\predicted,{}\n", classes.join(","));
@@ -140,6 +194,36 @@ mod tests {
         let classes = vec!["bass".to_string(), "flute".to_string()];
         let csv = confusion_csv(&classes, &[vec![3, 1], vec![0, 4]]);
         assert_eq!(csv, "true\\predicted,bass,flute\nbass,3,1\nflute,0,4\n");
+    }
+
+    #[test]
+    fn predictions_csv_names_true_and_predicted_families() {
+        let classes = vec!["bass".to_string(), "flute".to_string()];
+        let rows = [
+            FilePrediction {
+                file: "a,b.wav",
+                synthesizer: "A:000:001+B:000:002",
+                source: "x",
+                target: &[1.0, 1.0],
+                proba: &[0.9, 0.3],
+            },
+            FilePrediction {
+                file: "c.wav",
+                synthesizer: "A:000:001",
+                source: "y",
+                target: &[0.0, 1.0],
+                proba: &[0.2, 0.1],
+            },
+        ];
+        let csv = predictions_csv(Task::Multi, &classes, &[0.5, 0.25], &rows);
+        assert_eq!(
+            csv,
+            "file,synthesizer,source,truth,predicted,p_bass,p_flute\n\
+             \"a,b.wav\",A:000:001+B:000:002,x,bass+flute,bass+flute,0.900000,0.300000\n\
+             c.wav,A:000:001,y,flute,,0.200000,0.100000\n"
+        );
+        let single = predictions_csv(Task::Single, &classes, &[0.5, 0.5], &rows[1..]);
+        assert!(single.ends_with("c.wav,A:000:001,y,flute,bass,0.200000,0.100000\n"));
     }
 
     #[test]
