@@ -41,6 +41,8 @@ const SAMPLE_RATE: u32 = 16_000;
 pub struct SeparationSet {
     pub sources: Vec<String>,
     pub pieces: Vec<SeparationPiece>,
+    /// Loaded [`with waves`](Self::load_with_waves): every piece has them.
+    pub with_waves: bool,
 }
 
 /// The stem of `entry` whose family is `source` (stems and families are in the same order).
@@ -135,6 +137,7 @@ impl SeparationSet {
         Ok(Self {
             sources: sources.to_vec(),
             pieces,
+            with_waves,
         })
     }
 
@@ -236,7 +239,7 @@ impl SeparationBatcher {
         let picks = self.order.next_picks()?;
         let sources = set.sources.len();
         let patch = frames * bins;
-        let with_waves = set.pieces.iter().all(|p| p.waves.is_some());
+        let with_waves = set.with_waves;
         let (wave_len, wave_patch) = match with_waves {
             true => (wave_len(frames), patch),
             false => (0, 0),
