@@ -19,7 +19,7 @@ use polyphon_plot::{line_chart, Series};
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
 use crate::{Result, TrainError};
 
 /// Everything that decides a run, saved as `config.json`.
@@ -141,30 +141,6 @@ struct RunState {
     best: Option<InstrumentEpochLog>,
     epochs_without_improvement: usize,
     log: Vec<InstrumentEpochLog>,
-}
-
-struct RunFiles {
-    config: PathBuf,
-    state: PathBuf,
-    weights: PathBuf,
-    optimizer: PathBuf,
-    best: PathBuf,
-    log_csv: PathBuf,
-    loss_png: PathBuf,
-}
-
-impl RunFiles {
-    fn new(out: &Path) -> Self {
-        Self {
-            config: out.join("config.json"),
-            state: out.join("state.json"),
-            weights: out.join("checkpoint.bpk"),
-            optimizer: out.join("optimizer.bpk"),
-            best: out.join("model.json"),
-            log_csv: out.join("log.csv"),
-            loss_png: out.join("loss.png"),
-        }
-    }
 }
 
 /// Trains on `train` (plus `mixed_per_epoch` examples from `mixer` every epoch), validating on
@@ -396,8 +372,7 @@ fn finish_epoch(
         }
     };
     if better {
-        let run = files.best.parent().unwrap_or(Path::new("."));
-        Thresholds::discard_from_run(run).map_err(|e| TrainError::Invalid(e.to_string()))?;
+        Thresholds::discard_from_run(&files.dir).map_err(|e| TrainError::Invalid(e.to_string()))?;
         // Single precision: the networks are small (ResNet-18 at width 16 is 2.9 MB).
         model.save(&files.best, Precision::F32)?;
         state.best = Some(log.clone());

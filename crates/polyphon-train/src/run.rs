@@ -2,7 +2,7 @@
 //! and files written atomically (temporary name, then rename).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polyphon_models::adam;
 use polyphon_models::burn::module::Module;
@@ -21,6 +21,34 @@ fn file_error(path: &Path, detail: String) -> TrainError {
 
 /// The last epoch's weights (into `fresh`, a new module on the training device, so that it
 /// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them.
+/// The files of a run folder, the same for every trainer.
+pub(crate) struct RunFiles {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub state: PathBuf,
+    pub weights: PathBuf,
+    pub optimizer: PathBuf,
+    /// The best model's sidecar.
+    pub best: PathBuf,
+    pub log_csv: PathBuf,
+    pub loss_png: PathBuf,
+}
+
+impl RunFiles {
+    pub fn new(out: &Path) -> Self {
+        Self {
+            dir: out.to_path_buf(),
+            config: out.join("config.json"),
+            state: out.join("state.json"),
+            weights: out.join("checkpoint.bpk"),
+            optimizer: out.join("optimizer.bpk"),
+            best: out.join("model.json"),
+            log_csv: out.join("log.csv"),
+            loss_png: out.join("loss.png"),
+        }
+    }
+}
+
 pub(crate) fn load_checkpoint<M: Module>(
     fresh: M,
     weights: &Path,

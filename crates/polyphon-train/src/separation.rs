@@ -18,7 +18,7 @@ use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
 use crate::{Result, TrainError};
 
 /// Everything that decides a separation training run, saved beside its outputs.
@@ -177,21 +177,15 @@ pub fn train_separation(
     let train = load(manifest, Split::Train, &cache, &config.sources)?;
     let valid = load(manifest, Split::Valid, &cache, &config.sources)?;
     let init = init_model(config, &settings)?;
-    let paths = |name: &str| out.join(name);
+    let files = RunFiles::new(out);
     let same = |saved: &SeparationTrainConfig, now: &SeparationTrainConfig| {
         SeparationTrainConfig {
             epochs: now.epochs,
             ..saved.clone()
         } == *now
     };
-    let mut state: SeparationState = prepare_run(
-        config,
-        &paths("config.json"),
-        &paths("state.json"),
-        out,
-        resume,
-        same,
-    )?;
+    let mut state: SeparationState =
+        prepare_run(config, &files.config, &files.state, out, resume, same)?;
     let frames = SEPARATION_PATCH_FRAMES;
     let mut batcher = SeparationBatcher::new(
         &train,
@@ -210,7 +204,7 @@ pub fn train_separation(
     device.seed(config.seed);
     let sources = config.sources.len();
     let (mut network, mut optimizer) = if state.completed_epochs > 0 {
-        load_checkpoint(settings.architecture, sources, out, &device)?
+        load_checkpoint(settings.architecture, sources, &files, &device)?
     } else {
         (
             initial_network(init.as_ref(), &settings, sources, &device)?,
@@ -248,12 +242,12 @@ pub fn train_separation(
         };
         progress(SeparationProgress::EpochEnd(&log));
         finish_epoch(
-            &mut state, log, &network, &optimizer, config, &settings, out,
+            &mut state, log, &network, &optimizer, config, &settings, &files,
         )?;
     }
     Ok(SeparationOutcome {
         epochs: state.log.clone(),
-        best_model: paths("model.json"),
+        best_model: files.best,
         best_valid_loss: state.best_valid_loss.unwrap_or(f64::NAN),
     })
 }
@@ -371,13 +365,13 @@ fn validate(
 fn load_checkpoint(
     architecture: SeparationArchitecture,
     sources: usize,
-    out: &Path,
+    files: &RunFiles,
     device: &Device,
 ) -> Result<(SeparationNetwork, ModuleOptimizer)> {
     run::load_checkpoint(
         SeparationNetwork::new(architecture, sources, device),
-        &out.join("checkpoint.bpk"),
-        &out.join("optimizer.bpk"),
+        &files.weights,
+        &files.optimizer,
     )
 }
 
@@ -390,7 +384,7 @@ fn finish_epoch(
     optimizer: &ModuleOptimizer,
     config: &SeparationTrainConfig,
     settings: &Settings,
-    out: &Path,
+    files: &RunFiles,
 ) -> Result<()> {
     if state
         .best_valid_loss
@@ -398,21 +392,16 @@ fn finish_epoch(
     {
         let model =
             SeparationModel::new(network.clone(), config.sources.clone(), settings.activation);
-        model.save_with(out.join("model.json"), Precision::F16)?;
+        model.save_with(&files.best, Precision::F16)?;
         state.best_valid_loss = Some(log.valid_loss);
         state.epochs_without_improvement = 0;
     } else {
         state.epochs_without_improvement += 1;
     }
-    save_checkpoint(
-        network,
-        &out.join("checkpoint.bpk"),
-        optimizer,
-        &out.join("optimizer.bpk"),
-    )?;
+    save_checkpoint(network, &files.weights, optimizer, &files.optimizer)?;
     state.log.push(log);
     state.completed_epochs = state.log.len();
-    write_json(&out.join("state.json"), state)?;
+    write_json(&files.state, state)?;
     let mut csv = String::from("epoch,train_loss,valid_loss,seconds\n");
     for e in &state.log {
         csv.push_str(&format!(
@@ -420,7 +409,7 @@ fn finish_epoch(
             e.epoch, e.train_loss, e.valid_loss, e.seconds
         ));
     }
-    write_atomically(&out.join("log.csv"), csv.as_bytes())
+    write_atomically(&files.log_csv, csv.as_bytes())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::Counts;
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json};
+use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
 use crate::{FrameScores, Result, TrainError, TranscriptionTrainConfig};
 
 /// One line of the training log.
@@ -62,30 +62,6 @@ struct RunState {
     best_valid: FrameScores,
     epochs_without_improvement: usize,
     log: Vec<EpochLog>,
-}
-
-struct RunFiles {
-    config: PathBuf,
-    state: PathBuf,
-    weights: PathBuf,
-    optimizer: PathBuf,
-    best: PathBuf,
-    log_csv: PathBuf,
-    loss_png: PathBuf,
-}
-
-impl RunFiles {
-    fn new(out: &Path) -> Self {
-        Self {
-            config: out.join("config.json"),
-            state: out.join("state.json"),
-            weights: out.join("checkpoint.bpk"),
-            optimizer: out.join("optimizer.bpk"),
-            best: out.join("model.json"),
-            log_csv: out.join("log.csv"),
-            loss_png: out.join("loss.png"),
-        }
-    }
 }
 
 /// Trains on the `train` split of `manifest`, validating on its `valid` split.
