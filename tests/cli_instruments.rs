@@ -22,6 +22,12 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The JSON a successful command printed (its stderr shown when it failed).
+fn success_json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// `polyphon eval instruments --model RUN --data MANIFEST` and `extra`.
 fn eval(run: &str, data: &str, extra: &[&str]) -> Output {
     let mut args = vec!["eval", "instruments", "--model", run, "--data", data];
@@ -157,8 +163,7 @@ fn single_label_trains_evaluates_and_classifies() {
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
     let scored = eval(run_arg, data_arg, &["--json"]);
-    assert!(scored.status.success(), "{}", text(&scored.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
+    let scores = success_json(&scored);
     assert_eq!(scores["task"], "single");
     assert_eq!(scores["files"], 12);
     assert!(scores["accuracy"].as_f64().unwrap() >= 0.9, "{scores}");
@@ -211,8 +216,7 @@ fn single_label_trains_evaluates_and_classifies() {
         run_arg,
         "--json",
     ]);
-    assert!(classify.status.success(), "{}", text(&classify.stderr));
-    let line: serde_json::Value = serde_json::from_slice(&classify.stdout).unwrap();
+    let line = success_json(&classify);
     let labels = line["labels"].as_object().unwrap();
     assert_eq!(labels.len(), 4);
     assert!(labels["flute"].as_f64().unwrap() > 0.5, "{line}");
@@ -234,8 +238,7 @@ fn multi_label_trains_and_reports_every_family() {
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
     let scored = eval(run_arg, data_arg, &["--json"]);
-    assert!(scored.status.success(), "{}", text(&scored.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
+    let scores = success_json(&scored);
     assert_eq!(scores["task"], "multi");
     assert_eq!(scores["per_class"].as_array().unwrap().len(), 6);
     for field in ["exact_match", "hamming_accuracy", "mean_average_precision"] {
@@ -261,7 +264,7 @@ fn multi_label_trains_and_reports_every_family() {
         run_arg,
         "--json",
     ]);
-    let line: serde_json::Value = serde_json::from_slice(&classify.stdout).unwrap();
+    let line = success_json(&classify);
     assert_eq!(line["labels"].as_object().unwrap().len(), 6);
 
     // Thresholds fitted on valid are written beside the model and used by later runs.
@@ -280,14 +283,11 @@ fn multi_label_trains_and_reports_every_family() {
         .as_str()
         .unwrap()
         .contains("valid split"));
-    let fit_scores: serde_json::Value = serde_json::from_slice(&fit.stdout).unwrap();
+    let fit_scores = success_json(&fit);
     assert_eq!(fit_scores["thresholds"], fitted["thresholds"]);
-    let later: serde_json::Value =
-        serde_json::from_slice(&eval(run_arg, data_arg, &["--json"]).stdout).unwrap();
+    let later = success_json(&eval(run_arg, data_arg, &["--json"]));
     assert_eq!(later["thresholds"], fitted["thresholds"]);
-    let overridden: serde_json::Value =
-        serde_json::from_slice(&eval(run_arg, data_arg, &["--threshold", "0.4", "--json"]).stdout)
-            .unwrap();
+    let overridden = success_json(&eval(run_arg, data_arg, &["--threshold", "0.4", "--json"]));
     assert_eq!(overridden["thresholds"], serde_json::json!(vec![0.4; 6]));
     let both = eval(
         run_arg,
@@ -429,8 +429,7 @@ fn a_network_trains_resumes_evaluates_and_classifies_over_time() {
 
     let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
     let scored = eval(run_arg, data_arg, &["--json"]);
-    assert!(scored.status.success(), "{}", text(&scored.stderr));
-    let scores: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
+    let scores = success_json(&scored);
     assert_eq!(
         (scores["task"].as_str(), scores["files"].as_u64()),
         (Some("single"), Some(12))
@@ -456,8 +455,7 @@ fn a_network_trains_resumes_evaluates_and_classifies_over_time() {
         ]
         .concat(),
     );
-    assert!(segments.status.success(), "{}", text(&segments.stderr));
-    let line: serde_json::Value = serde_json::from_slice(&segments.stdout).unwrap();
+    let line = success_json(&segments);
     let list = line["segments"].as_array().unwrap();
     assert_eq!(list.len(), 3, "{line}");
     assert_eq!(list[2]["end"].as_f64(), Some(3.0));
@@ -524,8 +522,7 @@ fn the_bundled_single_label_trees_call_the_piano_example_keyboard() {
         "gbdt-instruments-single",
         "--json",
     ]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let line = success_json(&output);
     let labels = line["labels"].as_object().unwrap();
     let families: Vec<&str> = labels.keys().map(String::as_str).collect();
     assert_eq!(families, ["bass", "flute", "guitar", "keyboard"]);
