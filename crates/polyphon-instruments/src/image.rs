@@ -13,6 +13,7 @@ use polyphon_features::{Extractor, FeatureSpec, MelFilterbankParams, SpectrumKin
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::PooledMel;
 use crate::{InstrumentError, Result};
 
 /// See the [module documentation](self).
@@ -28,14 +29,16 @@ pub struct MelImage {
 }
 
 impl Default for MelImage {
+    /// The trees' front-end (`PooledMel`'s defaults), unpooled: 251 frames, a 4 s file.
     fn default() -> Self {
+        let pooled = PooledMel::default();
         Self {
-            sample_rate: 16_000,
-            n_fft: 1024,
-            hop: 256,
-            n_mels: 128,
+            sample_rate: pooled.sample_rate,
+            n_fft: pooled.n_fft,
+            hop: pooled.hop,
+            n_mels: pooled.n_mels,
             frames: 251,
-            top_db: 80.0,
+            top_db: pooled.top_db,
         }
     }
 }
