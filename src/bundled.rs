@@ -98,9 +98,13 @@ pub fn instrument_names() -> [&'static str; 2] {
     [INSTRUMENT_NET.0, INSTRUMENT_TREES.0]
 }
 
+/// A model for `classify` and the per-family thresholds fitted for it (`None` where there
+/// are none: the trees, or a run without thresholds.json).
+pub type InstrumentChoice = (InstrumentClassifier, Option<Thresholds>);
+
 /// `--model RUN` for `classify`: a run folder or sidecar of `polyphon train instruments` or a
 /// bundled model's name; `None` is the default bundled (multi-label) model.
-pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
+pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentChoice> {
     let text = choice.map(|path| path.to_string_lossy().into_owned());
     match text.as_deref() {
         None => bundled_instrument_net(),
@@ -109,24 +113,14 @@ pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentClassifier> {
             let (name, json) = INSTRUMENT_TREES;
             let model = GbdtModel::from_json(Path::new(name), json.as_bytes())
                 .with_context(|| format!("loading the bundled model {name}"))?;
-            Ok(InstrumentClassifier::Gbdt(model))
+            Ok((InstrumentClassifier::Gbdt(model), None))
         }
         Some(name) => {
             let path = model_file(name, &instrument_names())?;
-            InstrumentClassifier::load(path).with_context(|| format!("loading the model {name}"))
+            let model = InstrumentClassifier::load(path)
+                .with_context(|| format!("loading the model {name}"))?;
+            Ok((model, Thresholds::load_from_run(&run_folder(path))?))
         }
-    }
-}
-
-/// The fitted thresholds that go with `classify --model`: the bundled network's, or a run
-/// folder's thresholds.json; `None` for models without them.
-pub fn instrument_thresholds(choice: Option<&Path>) -> Result<Option<Thresholds>> {
-    let text = choice.map(|path| path.to_string_lossy().into_owned());
-    match text.as_deref() {
-        None => bundled_thresholds().map(Some),
-        Some(name) if name == INSTRUMENT_NET.0 => bundled_thresholds().map(Some),
-        Some(name) if name == INSTRUMENT_TREES.0 => Ok(None),
-        Some(name) => Ok(Thresholds::load_from_run(&run_folder(Path::new(name)))?),
     }
 }
 
@@ -136,11 +130,14 @@ fn bundled_thresholds() -> Result<Thresholds> {
         .with_context(|| format!("the bundled thresholds of {}", INSTRUMENT_NET.0))
 }
 
-fn bundled_instrument_net() -> Result<InstrumentClassifier> {
+fn bundled_instrument_net() -> Result<InstrumentChoice> {
     let (name, sidecar, weights) = INSTRUMENT_NET;
     let model = InstrumentNetModel::from_memory(name, sidecar, weights)
         .with_context(|| format!("loading the bundled model {name}"))?;
-    InstrumentClassifier::net(model, name)
+    Ok((
+        InstrumentClassifier::net(model, name)?,
+        Some(bundled_thresholds()?),
+    ))
 }
 
 #[cfg(test)]
@@ -164,17 +161,20 @@ mod tests {
 
     #[test]
     fn the_bundled_instrument_model_is_six_family_multi_label() {
-        let model = instrument_model(None).unwrap();
+        let (model, fitted) = instrument_model(None).unwrap();
         assert_eq!(model.task(), polyphon_instruments::Task::Multi);
         assert_eq!(model.classes().len(), 6);
         assert!(instrument_model(Some(Path::new("no-such-model"))).is_err());
-        let fitted = instrument_thresholds(None).unwrap().unwrap();
-        assert_eq!(fitted.for_classes(&model.classes()).unwrap().len(), 6);
+        assert_eq!(
+            fitted.unwrap().for_classes(&model.classes()).unwrap().len(),
+            6
+        );
     }
 
     #[test]
     fn the_bundled_single_label_model_is_four_family_trees() {
-        let model = instrument_model(Some(Path::new("gbdt-instruments-single"))).unwrap();
+        let (model, fitted) = instrument_model(Some(Path::new("gbdt-instruments-single"))).unwrap();
+        assert!(fitted.is_none());
         assert!(matches!(model, InstrumentClassifier::Gbdt(_)));
         assert_eq!(model.task(), polyphon_instruments::Task::Single);
         assert_eq!(model.classes(), ["bass", "flute", "guitar", "keyboard"]);

@@ -70,8 +70,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if args.timeline.is_some() && args.inputs.len() != 1 {
         anyhow::bail!("--timeline draws one file: give one input");
     }
-    let model = crate::bundled::instrument_model(args.model.as_deref())?;
-    let fitted = crate::bundled::instrument_thresholds(args.model.as_deref())?;
+    let (model, fitted) = crate::bundled::instrument_model(args.model.as_deref())?;
     let thresholds = decision_thresholds(args.threshold, fitted.as_ref(), &model.classes())?;
     match args.segment {
         Some(seconds) => run_segments(&args, &model, &thresholds, seconds),
