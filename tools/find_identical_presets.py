@@ -10,10 +10,11 @@ they are in. Standard library only.
     python3 tools/find_identical_presets.py data/notes/notes.jsonl
 """
 import hashlib
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from manifest import entries
 
 
 def main():
@@ -23,17 +24,24 @@ def main():
     by_note = defaultdict(list)  # "pitch-velocity" -> [(preset, digest)]
     split_of = {}
     notes_of = defaultdict(int)
-    for line in manifest.open():
-        entry = json.loads(line)
+    for entry in entries(manifest, ("file", "split", "synthesizer", "source")):
         preset = entry["synthesizer"]
         if "+" in preset:
             continue  # a mixture, not a note
         # NSynth-style source "family_kind_NNN-pitch-velocity".
+        if "-" not in entry["source"]:
+            sys.exit(f"{manifest}: source '{entry['source']}' is not name-pitch-velocity")
         note = entry["source"].split("-", 1)[1]
-        digest = hashlib.sha1((manifest.parent / entry["file"]).read_bytes()).hexdigest()
+        audio = manifest.parent / entry["file"]
+        try:
+            digest = hashlib.sha1(audio.read_bytes()).hexdigest()
+        except OSError as e:
+            sys.exit(f"{audio}: cannot read ({e.strerror})")
         by_note[note].append((preset, digest))
         split_of[preset] = entry["split"]
         notes_of[preset] += 1
+    if not notes_of:
+        sys.exit(f"{manifest}: no single notes")
     same = defaultdict(int)
     for renderings in by_note.values():
         for i, (a, da) in enumerate(renderings):

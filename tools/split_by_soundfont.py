@@ -14,9 +14,12 @@ presets with FluidR3_GM's samples (they render identically), so those two go as 
     python3 tools/split_by_soundfont.py data/notes/notes.jsonl FluidR3_GM+MuseScore_General_Full
 """
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
+
+from manifest import entries
 
 
 def soundfonts(entry):
@@ -30,19 +33,21 @@ def main():
     manifest, held_out = Path(sys.argv[1]), set(sys.argv[2].split("+"))
     out = manifest.with_name(f"{manifest.stem}-without-{sys.argv[2]}.jsonl")
     counts = Counter()
-    with manifest.open() as source, out.open("w") as target:
-        for line in source:
-            entry = json.loads(line)
-            fonts = soundfonts(entry)
-            if all(f in held_out for f in fonts):
-                entry["split"] = "test"
-            elif held_out & set(fonts) or entry["split"] == "test":
-                continue
-            counts[entry["split"]] += 1
-            target.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    kept = []
+    for entry in entries(manifest):
+        fonts = soundfonts(entry)
+        if all(f in held_out for f in fonts):
+            entry["split"] = "test"
+        elif held_out & set(fonts) or entry["split"] == "test":
+            continue
+        counts[entry["split"]] += 1
+        kept.append(json.dumps(entry, separators=(",", ":")) + "\n")
     if counts["test"] == 0:
-        out.unlink()
         sys.exit(f"no entry of {manifest} is made only of {sys.argv[2]}")
+    # Written whole, then renamed: a failure leaves no partial manifest.
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text("".join(kept))
+    os.replace(partial, out)
     print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
 
 

@@ -1,0 +1,25 @@
+"""Reading a `polyphon synth` manifest (JSON lines) for the scripts in tools/.
+
+A line that is not a JSON object with the fields a script needs ends the script with one
+line naming the file and line, instead of a traceback. Standard library only.
+"""
+import json
+import sys
+
+
+def entries(path, fields=("file", "split", "synthesizer")):
+    """Yields each line's object; exits with a clear message on a bad line."""
+    try:
+        source = open(path)
+    except OSError as e:
+        sys.exit(f"{path}: cannot read ({e.strerror})")
+    with source:
+        for number, line in enumerate(source, 1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as e:
+                sys.exit(f"{path}:{number}: not a manifest line ({e.msg})")
+            missing = [f for f in fields if not isinstance(entry, dict) or f not in entry]
+            if missing:
+                sys.exit(f"{path}:{number}: no {', '.join(missing)}")
+            yield entry
