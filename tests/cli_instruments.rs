@@ -489,6 +489,13 @@ fn network_options_are_checked_before_anything_is_written() {
         &["--mix-notes", manifest.to_str().unwrap()],
     );
     assert_eq!(mixed_single.status.code(), Some(2));
+    let negative_eq = train_net("mlp", "single", &manifest, &run, &["--eq-augment=-3"]);
+    assert_eq!(negative_eq.status.code(), Some(2));
+    assert!(
+        text(&negative_eq.stderr).contains("-3 dB"),
+        "{}",
+        text(&negative_eq.stderr)
+    );
     assert!(!run.join("model.json").exists());
 
     let note = dir.path().join("bass-2.wav");

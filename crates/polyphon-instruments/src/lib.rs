@@ -3,7 +3,8 @@
 //! * [`dataset`]: a `polyphon synth` manifest split to pooled log-mel vectors and labels,
 //!   for the single-label (4 families) and multi-label (6 families) tasks.
 //! * [`image`]: the networks' input, the unpooled log-mel image of a file;
-//!   [`mixer`]: multi-label examples mixed on the fly from single notes.
+//!   [`mixer`]: multi-label examples mixed on the fly from single notes; [`augment`]: random
+//!   equalisation of training images.
 //! * [`gbdt`]: gradient-boosted trees (perpetual), one booster per class, early stopping on
 //!   the validation split, saved as JSON.
 //! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
@@ -12,6 +13,7 @@
 //!   [`breakdown`]: the same scores per SoundFont and per preset; [`thresholds`]: per-family
 //!   decision thresholds fitted on a validation split.
 
+pub mod augment;
 pub mod breakdown;
 pub mod dataset;
 mod error;
@@ -23,6 +25,7 @@ pub mod mixer;
 pub mod plot;
 pub mod thresholds;
 
+pub use augment::SpectralAugment;
 pub use dataset::{
     features_of_files, load_images, load_split, task_entries, Dataset, PooledMel, Task,
 };

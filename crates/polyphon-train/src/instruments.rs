@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polyphon_instruments::metrics::multi_label_report;
-use polyphon_instruments::{score, Dataset, Evaluation, MelImage, NoteMixer, Task, Thresholds};
+use polyphon_instruments::{
+    score, Dataset, Evaluation, MelImage, NoteMixer, SpectralAugment, Task, Thresholds,
+};
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::instruments::{
@@ -44,6 +46,9 @@ pub struct InstrumentTrainConfig {
     pub mixed_per_epoch: usize,
     /// Multi-label: probability at which a family counts as present, for validation.
     pub threshold: f64,
+    /// Random equalisation of every training image (absent in runs made before it existed).
+    #[serde(default)]
+    pub augment: SpectralAugment,
     /// The data, for the record.
     pub data: PathBuf,
     pub notes: Option<PathBuf>,
@@ -67,6 +72,7 @@ impl InstrumentTrainConfig {
             seed: 0,
             mixed_per_epoch: 0,
             threshold: 0.5,
+            augment: SpectralAugment::default(),
             data,
             notes: None,
         }
@@ -83,6 +89,12 @@ impl InstrumentTrainConfig {
         }
         if self.batch_size == 0 || self.epochs == 0 {
             return invalid("batch size and epochs must be positive".into());
+        }
+        if !(self.augment.eq_db >= 0.0 && self.augment.eq_db.is_finite()) {
+            return invalid(format!(
+                "equalisation of {} dB must be a non-negative number",
+                self.augment.eq_db
+            ));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return invalid(format!(
@@ -231,6 +243,7 @@ pub fn train_instruments(
         let batches = order.len().div_ceil(config.batch_size);
         progress(InstrumentProgress::EpochStart { epoch, batches });
         let mut loss_sum = 0.0f64;
+        let mut equaliser = SeededRng::new(epoch_seed, "instrument-equaliser");
         for batch in order.chunks(config.batch_size) {
             let rows = batch.iter().map(|&(is_mixed, i)| {
                 let data = if is_mixed {
@@ -240,7 +253,9 @@ pub fn train_instruments(
                 };
                 (data.row(i), data.target(i))
             });
-            let (inputs, targets) = tensors(rows, &spec, &device);
+            let (inputs, targets) = tensors(rows, &spec, &device, |pixels| {
+                config.augment.apply(pixels, image, &mut equaliser)
+            });
             let loss = config.loss.of(net.forward(inputs), targets);
             let value = loss.clone().into_scalar::<f32>();
             net = step(&mut optimizer, net, loss, config.learning_rate);
@@ -267,15 +282,19 @@ pub fn train_instruments(
     })
 }
 
-/// A batch of `(image, target)` rows as `(batch, 1, bins, frames)` and `(batch, classes)`.
+/// A batch of `(image, target)` rows as `(batch, 1, bins, frames)` and `(batch, classes)`,
+/// each image's copy passed through `augment` first.
 fn tensors<'a>(
     rows: impl Iterator<Item = (&'a [f32], &'a [f32])>,
     spec: &NetSpec,
     device: &Device,
+    mut augment: impl FnMut(&mut [f32]),
 ) -> (Tensor<4>, Tensor<2>) {
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     for (image, target) in rows {
+        let start = inputs.len();
         inputs.extend_from_slice(image);
+        augment(&mut inputs[start..]);
         targets.extend_from_slice(target);
     }
     let n = targets.len() / spec.classes;
@@ -528,24 +547,32 @@ mod tests {
         }
     }
 
+    /// `config(epochs)` with random equalisation, whose draws a resume must repeat too.
+    fn equalised(epochs: usize) -> InstrumentTrainConfig {
+        InstrumentTrainConfig {
+            augment: SpectralAugment { eq_db: 6.0 },
+            ..config(epochs)
+        }
+    }
+
     #[test]
     fn a_resumed_run_equals_an_uninterrupted_one() {
         let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let (whole, parts) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let uninterrupted = train(&config(3), whole.path(), false);
-        train(&config(1), parts.path(), false);
+        let uninterrupted = train(&equalised(3), whole.path(), false);
+        train(&equalised(1), parts.path(), false);
         // Without --resume an existing run is refused; with it, the run continues.
         let (a, b) = (tiny_set(32, 1), tiny_set(16, 2));
         let tiny = image();
         let refused = train_instruments(
-            &config(3),
+            &equalised(3),
             &data(&tiny, &a, &b),
             parts.path(),
             false,
             |_| {},
         );
         assert!(refused.is_err());
-        let resumed = train(&config(3), parts.path(), true);
+        let resumed = train(&equalised(3), parts.path(), true);
         let losses = |o: &InstrumentOutcome| -> Vec<(f64, f64)> {
             o.epochs
                 .iter()
@@ -559,6 +586,32 @@ mod tests {
             model.predict(&tiny_set(8, 3).features).unwrap()
         };
         assert_eq!(predict(whole.path()), predict(parts.path()));
+    }
+
+    #[test]
+    fn equalisation_changes_what_is_trained_on_and_is_seeded() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let train_loss = |config: &InstrumentTrainConfig| {
+            let dir = tempfile::tempdir().unwrap();
+            train(config, dir.path(), false).epochs[0].train_loss
+        };
+        let plain = train_loss(&config(1));
+        let eq = train_loss(&equalised(1));
+        assert_ne!(plain, eq);
+        assert_eq!(eq, train_loss(&equalised(1)));
+    }
+
+    #[test]
+    fn a_config_saved_before_equalisation_existed_still_loads() {
+        let mut saved = serde_json::to_value(config(2)).unwrap();
+        saved.as_object_mut().unwrap().remove("augment");
+        let loaded: InstrumentTrainConfig = serde_json::from_value(saved).unwrap();
+        assert_eq!(loaded, config(2));
+        let negative = InstrumentTrainConfig {
+            augment: SpectralAugment { eq_db: -1.0 },
+            ..config(1)
+        };
+        assert!(negative.check().unwrap_err().to_string().contains("-1 dB"));
     }
 
     #[test]

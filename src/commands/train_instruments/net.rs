@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use polyphon_instruments::{load_images, MelImage, NoteMixer, Task};
+use polyphon_instruments::{load_images, MelImage, NoteMixer, SpectralAugment, Task};
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
 use polyphon_train::{
@@ -43,6 +43,10 @@ pub struct NetArgs {
     /// Examples mixed from --mix-notes per epoch
     #[arg(long, default_value_t = 1600)]
     mixed_per_epoch: usize,
+    /// Networks: equalise every training image at random, a tilt and a bell of up to ±DB
+    /// each (0: off), so that unseen synthesisers' colourings are less new
+    #[arg(long, value_name = "DB", default_value_t = 0.0)]
+    eq_augment: f64,
 }
 
 pub fn run(
@@ -72,6 +76,9 @@ pub fn run(
             0
         },
         notes: args.mix_notes.clone(),
+        augment: SpectralAugment {
+            eq_db: args.eq_augment,
+        },
         ..InstrumentTrainConfig::new(architecture.parse()?, task, data.to_path_buf())
     };
     if args.mix_notes.is_some() && task == Task::Single {

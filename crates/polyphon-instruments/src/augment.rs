@@ -1,0 +1,146 @@
+//! Random equalisation of training images, so a network hears each timbre through many
+//! synthesisers' colourings.
+//!
+//! The test SoundFonts differ from the training ones largely in spectral envelope: brighter
+//! or duller samples, a resonance here or there. Every training image gets a random smooth
+//! gain curve over its bands: a tilt of up to ±`eq_db` dB from the lowest to the highest band
+//! plus one bell of up to ±`eq_db` dB at a random band and width. The image stays in dB re
+//! its maximum (re-referenced after the gains, clipped at `-top_db`), as the front-end makes
+//! it; silent cells (the floor) stay silent.
+
+use polyphon_synth::rng::SeededRng;
+use serde::{Deserialize, Serialize};
+
+use crate::image::MelImage;
+
+/// Width of the bell as a share of the band axis: its standard deviation is drawn from this
+/// range (a narrow resonance to a broad shelf-like hump).
+const BELL_WIDTH: (f64, f64) = (0.03, 0.3);
+
+/// See the [module documentation](self). `eq_db = 0` leaves images unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct SpectralAugment {
+    /// Largest tilt (lowest to highest band) and largest bell gain, in dB.
+    pub eq_db: f64,
+}
+
+impl SpectralAugment {
+    pub fn is_off(&self) -> bool {
+        self.eq_db == 0.0
+    }
+
+    /// One random gain per band, in dB.
+    pub fn gains(&self, bands: usize, rng: &mut SeededRng) -> Vec<f64> {
+        let mut symmetric = |limit: f64| limit * (2.0 * rng.unit() - 1.0);
+        let tilt = symmetric(self.eq_db);
+        let bell_gain = symmetric(self.eq_db);
+        let centre = rng.unit();
+        let width = BELL_WIDTH.0 + (BELL_WIDTH.1 - BELL_WIDTH.0) * rng.unit();
+        (0..bands)
+            .map(|band| {
+                let x = band as f64 / (bands.max(2) - 1) as f64;
+                let bell = (-0.5 * ((x - centre) / width).powi(2)).exp();
+                tilt * (x - 0.5) + bell_gain * bell
+            })
+            .collect()
+    }
+
+    /// Equalises one `(bands, frames)` image of `params` in place.
+    pub fn apply(&self, image: &mut [f32], params: &MelImage, rng: &mut SeededRng) {
+        if self.is_off() {
+            return;
+        }
+        let gains = self.gains(params.n_mels, rng);
+        // Image values are 1 + 2 dB / top_db; -1 is the silent floor.
+        let scale = 2.0 / params.top_db;
+        let mut peak = f64::NEG_INFINITY;
+        for (row, gain) in image.chunks_mut(params.frames).zip(&gains) {
+            for value in row.iter_mut().filter(|v| **v > -1.0) {
+                let shifted = *value as f64 + gain * scale;
+                peak = peak.max(shifted);
+                *value = shifted as f32;
+            }
+        }
+        if peak.is_finite() {
+            let shift = (peak - 1.0) as f32;
+            for value in image.iter_mut().filter(|v| **v > -1.0) {
+                *value = (*value - shift).clamp(-1.0, 1.0);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> MelImage {
+        MelImage {
+            n_mels: 16,
+            frames: 5,
+            ..MelImage::default()
+        }
+    }
+
+    fn image(params: &MelImage) -> Vec<f32> {
+        // A falling spectrum with a silent last frame.
+        (0..params.len())
+            .map(|i| {
+                let (band, frame) = (i / params.frames, i % params.frames);
+                if frame == params.frames - 1 {
+                    -1.0
+                } else {
+                    1.0 - band as f32 * 0.05 - frame as f32 * 0.01
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn off_leaves_the_image_unchanged() {
+        let p = params();
+        let mut x = image(&p);
+        SpectralAugment::default().apply(&mut x, &p, &mut SeededRng::new(1, "t"));
+        assert_eq!(x, image(&p));
+    }
+
+    #[test]
+    fn gains_stay_within_tilt_plus_bell() {
+        let augment = SpectralAugment { eq_db: 6.0 };
+        let mut rng = SeededRng::new(3, "t");
+        for _ in 0..200 {
+            let gains = augment.gains(128, &mut rng);
+            assert!(gains.iter().all(|g| g.abs() <= 9.0 + 1e-9), "{gains:?}");
+        }
+    }
+
+    #[test]
+    fn the_image_stays_referenced_to_its_maximum_and_the_floor_stays_silent() {
+        let p = params();
+        let augment = SpectralAugment { eq_db: 12.0 };
+        let mut rng = SeededRng::new(7, "t");
+        for _ in 0..20 {
+            let mut x = image(&p);
+            augment.apply(&mut x, &p, &mut rng);
+            let peak = x.iter().fold(f32::MIN, |m, &v| m.max(v));
+            assert!((peak - 1.0).abs() < 1e-6, "peak {peak}");
+            assert!(x.iter().all(|v| (-1.0..=1.0).contains(v)));
+            for band in 0..p.n_mels {
+                assert_eq!(x[band * p.frames + p.frames - 1], -1.0);
+            }
+            assert_ne!(x, image(&p));
+        }
+    }
+
+    #[test]
+    fn differences_between_frames_of_a_band_are_kept() {
+        // An equaliser is a gain per band: within a band, level differences stay.
+        let p = params();
+        let mut x = image(&p);
+        SpectralAugment { eq_db: 6.0 }.apply(&mut x, &p, &mut SeededRng::new(11, "t"));
+        for band in 0..p.n_mels {
+            let d = x[band * p.frames] - x[band * p.frames + 1];
+            assert!((d - 0.01).abs() < 1e-5, "band {band}: {d}");
+        }
+    }
+}
