@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use polyphon_instruments::{GbdtModel, Thresholds};
-use polyphon_models::instruments::InstrumentNetModel;
+use polyphon_models::instruments::{InstrumentEnsemble, InstrumentNetModel};
 use polyphon_models::separation::SeparationModel;
 
 use crate::commands::eval_instruments::{run_folder, InstrumentClassifier};
@@ -135,7 +135,7 @@ fn bundled_instrument_net() -> Result<InstrumentChoice> {
     let model = InstrumentNetModel::from_memory(name, sidecar, weights)
         .with_context(|| format!("loading the bundled model {name}"))?;
     Ok((
-        InstrumentClassifier::net(model, name)?,
+        InstrumentClassifier::net(InstrumentEnsemble::single(model), name)?,
         Some(bundled_thresholds()?),
     ))
 }

@@ -470,6 +470,62 @@ fn a_network_trains_resumes_evaluates_and_classifies_over_time() {
 }
 
 #[test]
+fn an_ensemble_trains_its_members_and_is_scored_as_one_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("ensemble");
+    let extra = ["--epochs", "2", "--ensemble", "2", "--eq-augment", "6"];
+    let output = train_net("mlp", "single", &manifest, &run, &extra);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for member in ["member-0", "member-1"] {
+        assert!(run.join(member).join("model.bpk").is_file(), "{member}");
+    }
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["format"], "polyphon-instrument-ensemble");
+    assert_eq!(sidecar["members"].as_array().unwrap().len(), 2);
+    let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
+    let scores = success_json(&eval(run_arg, data_arg, &["--json"]));
+    assert_eq!(scores["files"].as_u64(), Some(12), "{scores}");
+    let note = dir.path().join("bass-2.wav");
+    let line = success_json(&polyphon(&[
+        "classify",
+        note.to_str().unwrap(),
+        "--model",
+        run_arg,
+        "--json",
+    ]));
+    let labels = line["labels"].as_object().unwrap();
+    let total: f64 = labels.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-3, "{line}");
+
+    // Training again needs --resume; a single network may not go into the ensemble's folder.
+    let again = train_net("mlp", "single", &manifest, &run, &extra);
+    assert_eq!(again.status.code(), Some(2));
+    let single = train_net(
+        "mlp",
+        "single",
+        &manifest,
+        &run,
+        &["--epochs", "1", "--resume"],
+    );
+    assert_eq!(single.status.code(), Some(2));
+    assert!(
+        text(&single.stderr).contains("ensemble"),
+        "{}",
+        text(&single.stderr)
+    );
+    let none = train_net(
+        "mlp",
+        "single",
+        &manifest,
+        &dir.path().join("e0"),
+        &["--ensemble", "0"],
+    );
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
 fn network_options_are_checked_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = notes_set(dir.path());

@@ -24,6 +24,8 @@ mod net;
   polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl \\
       --mix-notes data/notes/notes.jsonl --mixed-per-epoch 1600 --out runs/resnet18-multi
   polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl --out runs/r --resume
+  polyphon train instruments --model mlp --task single --data data/notes/notes.jsonl \\
+      --eq-augment 12 --ensemble 3 --out runs/mlp-single-ensemble
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; cnn: 2 convolutions + dense 64;
 resnet18: basic blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the 128 x 251
@@ -32,7 +34,10 @@ seeded shuffles and initialisation; after every epoch the valid loss and score (
 Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
 (RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
 --mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
-notes (1-6 distinct families at random gains, labels = the union).
+notes (1-6 distinct families at random gains, labels = the union). --eq-augment DB gives
+every training image a random tilt and bell of up to ±DB. --ensemble N trains N networks
+(seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming them:
+eval and classify average their probabilities.
 
 single: the files of exactly one of bass, flute, guitar, keyboard (other families skipped),
 softmax over one log-loss booster per class. multi: every file but the bass + flute pair-*

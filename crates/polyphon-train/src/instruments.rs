@@ -14,7 +14,8 @@ use polyphon_instruments::{
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::instruments::{
-    InstrumentArch, InstrumentNet, InstrumentNetDescription, InstrumentNetModel, Loss, NetSpec,
+    EnsembleDescription, InstrumentArch, InstrumentNet, InstrumentNetDescription,
+    InstrumentNetModel, Loss, NetSpec,
 };
 use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_plot::{line_chart, Series};
@@ -280,6 +281,35 @@ pub fn train_instruments(
         best_model: files.best,
         best: state.best,
     })
+}
+
+/// Folder of an ensemble's `index`th member inside the ensemble's run folder.
+pub fn ensemble_member_dir(out: &Path, index: usize) -> PathBuf {
+    out.join(format!("member-{index}"))
+}
+
+/// Writes `<out>/model.json` naming the best models of `members` member runs (each in
+/// [`ensemble_member_dir`]) as one ensemble, and drops thresholds fitted to an earlier model.
+pub fn write_ensemble(out: &Path, members: usize) -> Result<PathBuf> {
+    let files = RunFiles::new(out);
+    let names = (0..members)
+        .map(|i| {
+            let best = RunFiles::new(&ensemble_member_dir(out, i)).best;
+            match best.strip_prefix(out) {
+                Ok(relative) if best.is_file() => Ok(relative.to_string_lossy().into_owned()),
+                _ => Err(TrainError::Invalid(format!(
+                    "ensemble member {i} has no best model at {}",
+                    best.display()
+                ))),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if names.is_empty() {
+        return Err(TrainError::Invalid("an ensemble needs members".into()));
+    }
+    Thresholds::discard_from_run(out).map_err(|e| TrainError::Invalid(e.to_string()))?;
+    write_json(&files.best, &EnsembleDescription::new(names))?;
+    Ok(files.best)
 }
 
 /// A batch of `(image, target)` rows as `(batch, 1, bins, frames)` and `(batch, classes)`,
@@ -612,6 +642,29 @@ mod tests {
             ..config(1)
         };
         assert!(negative.check().unwrap_err().to_string().contains("-1 dB"));
+    }
+
+    #[test]
+    fn members_trained_into_their_folders_become_one_ensemble() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_ensemble(dir.path(), 2).is_err());
+        let stale = dir.path().join("thresholds.json");
+        std::fs::write(&stale, "{}").unwrap();
+        for (i, seed) in [(0, 5), (1, 6)] {
+            let member = InstrumentTrainConfig { seed, ..config(1) };
+            train(&member, &ensemble_member_dir(dir.path(), i), false);
+        }
+        let sidecar = write_ensemble(dir.path(), 2).unwrap();
+        assert!(!stale.exists());
+        let ensemble = polyphon_models::instruments::InstrumentEnsemble::load(&sidecar).unwrap();
+        assert_eq!(ensemble.members().len(), 2);
+        let x = tiny_set(4, 9).features;
+        let one = InstrumentNetModel::load(&ensemble_member_dir(dir.path(), 0).join("model.json"))
+            .unwrap()
+            .predict(&x)
+            .unwrap();
+        assert_ne!(ensemble.predict(&x).unwrap(), one);
     }
 
     #[test]

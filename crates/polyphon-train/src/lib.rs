@@ -21,8 +21,8 @@ mod transcription;
 
 pub use config::TranscriptionTrainConfig;
 pub use instruments::{
-    train_instruments, InstrumentData, InstrumentEpochLog, InstrumentOutcome, InstrumentProgress,
-    InstrumentTrainConfig,
+    ensemble_member_dir, train_instruments, write_ensemble, InstrumentData, InstrumentEpochLog,
+    InstrumentOutcome, InstrumentProgress, InstrumentTrainConfig,
 };
 pub use metrics::FrameScores;
 pub use separation::{

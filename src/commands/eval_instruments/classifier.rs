@@ -1,6 +1,7 @@
 //! A trained instrument model of either kind, as `eval instruments` and `classify` use it:
-//! gradient-boosted trees on pooled features, or a network on mel images. The run's
-//! `model.json` says which (a network's sidecar has `"format": "polyphon-instrument-net"`).
+//! gradient-boosted trees on pooled features, or networks on mel images (one, or an ensemble
+//! whose probabilities are averaged). The run's `model.json` says which (a network's sidecar
+//! has `"format": "polyphon-instrument-net"`, an ensemble's `polyphon-instrument-ensemble`).
 
 use std::path::{Path, PathBuf};
 
@@ -10,15 +11,16 @@ use polyphon_instruments::{
     PooledMel, Task, Thresholds,
 };
 use polyphon_models::instruments::store::is_instrument_net;
-use polyphon_models::instruments::InstrumentNetModel;
+use polyphon_models::instruments::InstrumentEnsemble;
 use polyphon_synth::manifest::Split;
 use rayon::prelude::*;
 
 pub enum InstrumentClassifier {
     Gbdt(GbdtModel),
+    /// One network, or several averaged.
     Net {
-        /// Boxed: the network's layer descriptors are ten times the GBDT variant's size.
-        model: Box<InstrumentNetModel>,
+        /// Boxed: the networks' layer descriptors are ten times the GBDT variant's size.
+        model: Box<InstrumentEnsemble>,
         image: MelImage,
     },
 }
@@ -66,15 +68,15 @@ impl InstrumentClassifier {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the model {}", path.display()))?;
         if is_instrument_net(&text) {
-            let model = InstrumentNetModel::load(&path)?;
+            let model = InstrumentEnsemble::load(&path)?;
             Self::net(model, &path.display().to_string())
         } else {
             Ok(Self::Gbdt(GbdtModel::load(&path)?))
         }
     }
 
-    /// A network whose sidecar names its front-end.
-    pub fn net(model: InstrumentNetModel, name: &str) -> Result<Self> {
+    /// Networks whose sidecars name their front-end.
+    pub fn net(model: InstrumentEnsemble, name: &str) -> Result<Self> {
         let image: MelImage = serde_json::from_value(model.description().frontend.clone())
             .with_context(|| format!("{name}: the sidecar's front-end is not a mel image"))?;
         let spec = &model.description().spec;

@@ -10,7 +10,8 @@ use polyphon_instruments::{load_images, MelImage, NoteMixer, SpectralAugment, Ta
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
 use polyphon_train::{
-    train_instruments, InstrumentData, InstrumentProgress, InstrumentTrainConfig,
+    ensemble_member_dir, train_instruments, write_ensemble, InstrumentData, InstrumentProgress,
+    InstrumentTrainConfig,
 };
 
 /// Options of the networks (ignored by gbdt).
@@ -47,6 +48,10 @@ pub struct NetArgs {
     /// each (0: off), so that unseen synthesisers' colourings are less new
     #[arg(long, value_name = "DB", default_value_t = 0.0)]
     eq_augment: f64,
+    /// Networks: train N members with seeds --seed .. --seed + N - 1 into RUN/member-K and
+    /// make RUN/model.json their ensemble (mean probabilities)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    ensemble: usize,
 }
 
 pub fn run(
@@ -103,24 +108,74 @@ pub fn run(
         )),
         started.elapsed().as_secs_f64()
     );
+    let data = InstrumentData {
+        image: &image,
+        train: &train,
+        valid: &valid,
+        mixer: mixer.as_ref(),
+    };
+    // A folder holds one network's run or an ensemble's members, never both.
+    let holds_ensemble = ensemble_member_dir(out, 0).exists();
+    let holds_single = out.join("state.json").exists();
+    match args.ensemble {
+        0 => anyhow::bail!("--ensemble needs at least one member"),
+        1 if holds_ensemble => anyhow::bail!(
+            "{} holds an ensemble's members; train one network into another folder",
+            out.display()
+        ),
+        1 => return train_one(&config, &data, out, args.resume),
+        _ if holds_single => anyhow::bail!(
+            "{} holds a single network's run; train the ensemble into another folder",
+            out.display()
+        ),
+        _ => {}
+    }
+    for member in 0..args.ensemble {
+        println!(
+            "ensemble member {member} of {} (seed {})",
+            args.ensemble,
+            seed + member as u64
+        );
+        let member_config = InstrumentTrainConfig {
+            seed: seed + member as u64,
+            ..config.clone()
+        };
+        train_one(
+            &member_config,
+            &data,
+            &ensemble_member_dir(out, member),
+            args.resume,
+        )?;
+    }
+    let sidecar = write_ensemble(out, args.ensemble)?;
+    println!(
+        "ensemble of {} networks -> {}",
+        args.ensemble,
+        sidecar.display()
+    );
+    Ok(())
+}
+
+/// Trains one network into `out`, with a progress bar and a line per epoch.
+fn train_one(
+    config: &InstrumentTrainConfig,
+    data: &InstrumentData,
+    out: &Path,
+    resume: bool,
+) -> Result<()> {
     let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
         "epoch {prefix} {bar:30} {pos}/{len} batches, loss {msg}, {eta} left",
     )?);
     let mut running = None::<f32>;
-    let score_name = match task {
+    let score_name = match config.task {
         Task::Single => "accuracy",
         Task::Multi => "Hamming accuracy",
     };
     let outcome = train_instruments(
-        &config,
-        &InstrumentData {
-            image: &image,
-            train: &train,
-            valid: &valid,
-            mixer: mixer.as_ref(),
-        },
+        config,
+        data,
         out,
-        args.resume,
+        resume,
         |p| match p {
             InstrumentProgress::EpochStart { epoch, batches } => {
                 bar.set_prefix(epoch.to_string());

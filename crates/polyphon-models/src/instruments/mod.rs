@@ -8,9 +8,10 @@
 //!
 //! All return logits; [`loss`] has the single-label (softmax cross-entropy) and multi-label
 //! (sigmoid BCE, or L1 / squared error for comparison) losses, [`store`] saving, loading and
-//! batched prediction.
+//! batched prediction, [`ensemble`] several networks' mean probabilities as one model.
 
 mod cnn;
+pub mod ensemble;
 pub mod loss;
 mod mlp;
 mod resnet;
@@ -21,6 +22,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 pub use cnn::Cnn;
+pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
 pub use loss::Loss;
 pub use mlp::{pool, Mlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};

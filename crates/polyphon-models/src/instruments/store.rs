@@ -175,16 +175,13 @@ impl InstrumentNetModel {
     }
 }
 
-/// Whether a sidecar's text is an instrument network's (rather than another model file).
+/// Whether a sidecar's text is an instrument network's or an ensemble of them (rather than
+/// another model file).
 pub fn is_instrument_net(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| {
-            v.get("format")
-                .and_then(|f| f.as_str())
-                .map(|f| f == FORMAT)
-        })
-        .unwrap_or(false)
+    matches!(
+        super::ensemble::format_of(text).as_deref(),
+        Some(FORMAT | super::ensemble::ENSEMBLE_FORMAT)
+    )
 }
 
 fn parse(text: &str, sidecar: &Path) -> Result<InstrumentNetDescription> {
