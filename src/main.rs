@@ -35,6 +35,7 @@ enum Command {
 }
 
 fn main() {
+    quit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(args) => commands::features::run(args),
@@ -51,6 +52,16 @@ fn main() {
     if let Err(error) = result {
         eprintln!("error: {}", one_line(&error));
         std::process::exit(2);
+    }
+}
+
+/// Rust ignores SIGPIPE, so `println!` into a closed pipe (`polyphon classify ... | head`)
+/// panics; with the signal's default action the program ends quietly, as other Unix tools do.
+fn quit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

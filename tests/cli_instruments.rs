@@ -591,3 +591,26 @@ fn the_bundled_single_label_trees_call_the_piano_example_keyboard() {
     assert_eq!(families, ["bass", "flute", "guitar", "keyboard"]);
     assert!(labels["keyboard"].as_f64().unwrap() > 0.9, "{line}");
 }
+
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let piano = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/piano_chord.wav");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(["classify", piano, "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads: the first line written meets a closed pipe (as with `| head -0`).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        !text(&output.stderr).contains("panicked"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(output.status.signal(), Some(libc::SIGPIPE));
+}
