@@ -96,7 +96,7 @@ fn pieces_need_three_soundfonts_for_the_split() {
 
 #[test]
 fn every_recipe_help_shows_an_example() {
-    for recipe in ["fluid", "pieces", "notes", "mixtures", "levels"] {
+    for recipe in ["fluid", "pieces", "notes", "phrases", "mixtures", "levels"] {
         let result = polyphon(&["synth", recipe, "--help"]);
         let help = String::from_utf8_lossy(&result.stdout);
         assert!(

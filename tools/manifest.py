@@ -4,6 +4,7 @@ A line that is not a JSON object with the fields a script needs ends the script 
 line naming the file and line, instead of a traceback. Standard library only.
 """
 import json
+import os
 import sys
 
 
@@ -23,3 +24,11 @@ def entries(path, fields=("file", "split", "synthesizer")):
             if missing:
                 sys.exit(f"{path}:{number}: no {', '.join(missing)}")
             yield entry
+
+
+def write(path, kept):
+    """Writes manifest entries whole, then renames: a failure leaves no partial manifest."""
+    partial = f"{path}.partial"
+    with open(partial, "w") as out:
+        out.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in kept)
+    os.replace(partial, path)

@@ -13,13 +13,11 @@ presets with FluidR3_GM's samples (they render identically), so those two go as 
     python3 tools/split_by_soundfont.py data/mixtures/mixtures.jsonl sf_GMbank
     python3 tools/split_by_soundfont.py data/notes/notes.jsonl FluidR3_GM+MuseScore_General_Full
 """
-import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 
-from manifest import entries
+from manifest import entries, write
 
 
 def soundfonts(entry):
@@ -41,13 +39,10 @@ def main():
         elif held_out & set(fonts) or entry["split"] == "test":
             continue
         counts[entry["split"]] += 1
-        kept.append(json.dumps(entry, separators=(",", ":")) + "\n")
+        kept.append(entry)
     if counts["test"] == 0:
         sys.exit(f"no entry of {manifest} is made only of {sys.argv[2]}")
-    # Written whole, then renamed: a failure leaves no partial manifest.
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text("".join(kept))
-    os.replace(partial, out)
+    write(out, kept)
     print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
 
 

@@ -11,6 +11,7 @@ use polyphon_synth::levels::{
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
 use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
+use polyphon_synth::recipes::phrases::{run_phrases, PhrasesOptions};
 use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
 use polyphon_synth::recipes::RecipeReport;
 use polyphon_synth::render::{Instrument, RenderSettings};
@@ -19,7 +20,7 @@ use polyphon_synth::soundfont::{
 };
 
 /// Render data sets from SoundFonts (rustysynth): FLUID, MAPS-like pieces, NSynth-like notes,
-/// mixtures.
+/// phrases by the same instruments, mixtures.
 ///
 /// Every audio file comes with a CSV note list (onset,offset,pitch,velocity in seconds) and a
 /// MIDI file; a JSON-lines manifest lists each file with its split, synthesizer and labels.
@@ -40,6 +41,7 @@ pub enum Recipe {
     Fluid(FluidArgs),
     Pieces(PiecesArgs),
     Notes(NotesArgs),
+    Phrases(PhrasesArgs),
     Mixtures(MixturesArgs),
     Levels(LevelsArgs),
 }
@@ -129,6 +131,39 @@ pub struct PiecesArgs {
   polyphon synth notes --velocities 50,100,127 --pitch-step 3 --out data/notes
   polyphon synth notes --soundfonts /usr/share/sounds/sf2/FluidR3_GM.sf2 --families bass,flute --out data/bass-flute")]
 pub struct NotesArgs {
+    #[command(flatten)]
+    pub set: InstrumentSetArgs,
+    #[arg(long, value_delimiter = ',', default_value = "25,50,75,100,127")]
+    pub velocities: Vec<u8>,
+    /// Render every N-th pitch of each family's range.
+    #[arg(long, default_value_t = 1)]
+    pub pitch_step: u8,
+}
+
+/// Musical phrases by the notes set's instruments: melodies, and for keyboard, guitar, organ
+/// and vocal also chords and arpeggios, seeded, 4 s at 16 kHz.
+///
+/// The same instruments, levels and split by instrument as `polyphon synth notes` with the
+/// same SoundFonts and seed, so a model trained on both never hears a test instrument.
+/// Writes phrases-<split>/audio/<instrument>-p<k>.wav|csv|mid and phrases.jsonl.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:
+  polyphon synth phrases --out data/phrases --per-instrument 20
+  polyphon synth phrases --soundfonts /usr/share/sounds/sf2/FluidR3_GM.sf2 --families keyboard --out data/piano-phrases")]
+pub struct PhrasesArgs {
+    #[command(flatten)]
+    pub set: InstrumentSetArgs,
+    /// Phrases rendered per instrument.
+    #[arg(long, default_value_t = 20)]
+    pub per_instrument: usize,
+    /// Length of each phrase in seconds.
+    #[arg(long, default_value_t = 4.0)]
+    pub seconds: f64,
+}
+
+/// The instruments of the notes and phrases sets.
+#[derive(Args, Debug)]
+pub struct InstrumentSetArgs {
     /// SF2 files, comma-separated [default: every SF2 in /usr/share/sounds/sf2].
     #[arg(long, value_delimiter = ',')]
     pub soundfonts: Vec<PathBuf>,
@@ -145,11 +180,6 @@ pub struct NotesArgs {
         default_value = "bass,flute,guitar,keyboard,organ,vocal"
     )]
     pub families: Vec<String>,
-    #[arg(long, value_delimiter = ',', default_value = "25,50,75,100,127")]
-    pub velocities: Vec<u8>,
-    /// Render every N-th pitch of each family's range.
-    #[arg(long, default_value_t = 1)]
-    pub pitch_step: u8,
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 16_000)]
     pub sr: u32,
@@ -243,6 +273,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
         Recipe::Fluid(a) => run_fluid(&fluid_options(a))?,
         Recipe::Pieces(a) => run_pieces(&pieces_options(a))?,
         Recipe::Notes(a) => run_notes(&notes_options(a)?)?,
+        Recipe::Phrases(a) => run_phrases(&phrases_options(a)?)?,
         Recipe::Mixtures(a) => run_mixtures(&mixtures_options(a))?,
         Recipe::Levels(a) => return print_levels(&a.soundfonts),
     };
@@ -277,6 +308,21 @@ fn pieces_options(a: PiecesArgs) -> PiecesOptions {
 }
 
 fn notes_options(a: NotesArgs) -> Result<NotesOptions> {
+    let mut options = instrument_set_options(a.set)?;
+    options.velocities = a.velocities;
+    options.pitch_step = a.pitch_step;
+    Ok(options)
+}
+
+fn phrases_options(a: PhrasesArgs) -> Result<PhrasesOptions> {
+    Ok(PhrasesOptions {
+        notes: instrument_set_options(a.set)?,
+        phrases_per_instrument: a.per_instrument,
+        seconds: a.seconds,
+    })
+}
+
+fn instrument_set_options(a: InstrumentSetArgs) -> Result<NotesOptions> {
     let soundfonts = if a.soundfonts.is_empty() {
         installed_soundfonts(std::path::Path::new(DEBIAN_SF2_DIR))?
     } else {
@@ -298,8 +344,6 @@ fn notes_options(a: NotesArgs) -> Result<NotesOptions> {
         })
         .collect::<Result<_>>()?;
     options.seed = a.seed;
-    options.velocities = a.velocities;
-    options.pitch_step = a.pitch_step;
     options.render.sample_rate = a.sr;
     options.render.effects = a.effects;
     options.level_target_dbfs = a.level.target();

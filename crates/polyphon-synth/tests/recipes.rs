@@ -12,6 +12,7 @@ use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
 use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
+use polyphon_synth::recipes::phrases::{run_phrases, PhrasesOptions};
 use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
 use polyphon_synth::soundfont::default_soundfont_path;
 
@@ -296,4 +297,61 @@ fn notes_and_mixtures_keep_instruments_apart() {
             mix.file
         );
     }
+}
+
+#[test]
+fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keep = |name: &str| name == "bass" || name == "keyboard";
+    let families: Vec<_> = default_families()
+        .into_iter()
+        .filter(|f| keep(f.name))
+        .collect();
+    let mut notes = NotesOptions::new(vec![sf.clone()], dir.path().join("notes"));
+    notes.families = families
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            f.lowest_pitch = f.reference_pitch;
+            f.highest_pitch = f.reference_pitch;
+            f
+        })
+        .collect();
+    notes.velocities = vec![100];
+    notes.held_seconds = 0.5;
+    notes.total_seconds = 0.75;
+    run_notes(&notes).unwrap();
+    let mut options = PhrasesOptions::new(vec![sf], dir.path().join("phrases"));
+    options.notes.families = families;
+    options.phrases_per_instrument = 2;
+    options.seconds = 1.5;
+    let report = run_phrases(&options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let phrases = read_manifest(&dir.path().join("phrases/phrases.jsonl")).unwrap();
+    assert_eq!(phrases.len(), 2 * 16); // 8 bass + 8 keyboard programs, two phrases each
+    let note_set = read_manifest(&dir.path().join("notes/notes.jsonl")).unwrap();
+    for phrase in &phrases {
+        let note = note_set
+            .iter()
+            .find(|n| n.instruments == phrase.instruments)
+            .unwrap();
+        assert_eq!(
+            (note.split, &note.synthesizer, &note.families),
+            (phrase.split, &phrase.synthesizer, &phrase.families)
+        );
+        assert!((phrase.duration - 1.5).abs() < 1e-9);
+        // The labels are the notes played, and a phrase plays more than one.
+        let root = dir.path().join("phrases");
+        let played = read_csv(&root.join(&phrase.labels_csv)).unwrap();
+        assert!(played.len() >= 2, "{}", phrase.file);
+        assert!(played.iter().all(|n| n.offset <= 1.5));
+    }
+    // A rerun renders nothing again and writes the same manifest.
+    let again = run_phrases(&options).unwrap();
+    assert_eq!(again.failures.len(), 0);
+    assert_eq!(
+        read_manifest(&dir.path().join("phrases/phrases.jsonl")).unwrap(),
+        phrases
+    );
 }

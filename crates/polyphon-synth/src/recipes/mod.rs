@@ -4,6 +4,7 @@
 pub mod fluid;
 pub mod mixtures;
 pub mod notes;
+pub mod phrases;
 pub mod pieces;
 
 use std::path::PathBuf;
