@@ -194,9 +194,11 @@ pub struct InstrumentSetArgs {
 /// pairs. Each mixture draws from one split of the notes set.
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
-  polyphon synth mixtures --notes data/notes --out data/mixtures --count 2000 --pairs 1000")]
+  polyphon synth mixtures --notes data/notes --out data/mixtures --count 2000 --pairs 1000
+  polyphon synth mixtures --notes data/phrases/phrases.jsonl --out data/phrase-mixtures --count 1000 --pairs 0")]
 pub struct MixturesArgs {
-    /// Folder written by `polyphon synth notes`.
+    /// Folder written by `polyphon synth notes`, or a manifest of single-instrument files
+    /// such as `polyphon synth phrases`'s phrases.jsonl.
     #[arg(long)]
     pub notes: PathBuf,
     /// Output folder.

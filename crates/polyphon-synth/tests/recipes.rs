@@ -350,8 +350,21 @@ fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
     // A rerun renders nothing again and writes the same manifest.
     let again = run_phrases(&options).unwrap();
     assert_eq!(again.failures.len(), 0);
-    assert_eq!(
-        read_manifest(&dir.path().join("phrases/phrases.jsonl")).unwrap(),
-        phrases
-    );
+    let manifest = dir.path().join("phrases/phrases.jsonl");
+    assert_eq!(read_manifest(&manifest).unwrap(), phrases);
+
+    // Mixtures take a phrases manifest as well as a notes folder.
+    let mut mix_options = MixturesOptions::new(manifest, dir.path().join("mix"));
+    mix_options.count = 10;
+    mix_options.pairs = 0;
+    let report = run_mixtures(&mix_options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let mixes = read_manifest(&dir.path().join("mix/mixtures.jsonl")).unwrap();
+    assert_eq!(mixes.len(), 10);
+    for mix in &mixes {
+        for name in &mix.instruments {
+            let member = phrases.iter().find(|p| &p.instruments[0] == name).unwrap();
+            assert_eq!(member.split, mix.split, "{}", mix.file);
+        }
+    }
 }

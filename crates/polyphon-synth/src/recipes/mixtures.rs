@@ -22,7 +22,8 @@ use crate::{Result, SynthError};
 
 #[derive(Debug, Clone)]
 pub struct MixturesOptions {
-    /// A folder written by the notes recipe (holding `notes.jsonl`).
+    /// A folder written by the notes recipe (holding `notes.jsonl`), or a manifest of
+    /// single-instrument files such as `phrases.jsonl`.
     pub notes_dir: PathBuf,
     pub out_dir: PathBuf,
     pub seed: u64,
@@ -36,6 +37,20 @@ pub struct MixturesOptions {
 }
 
 impl MixturesOptions {
+    /// The notes manifest and the folder its paths are relative to.
+    pub fn notes_manifest(&self) -> (PathBuf, PathBuf) {
+        if self.notes_dir.is_file() {
+            let root = self
+                .notes_dir
+                .parent()
+                .unwrap_or(Path::new(""))
+                .to_path_buf();
+            (self.notes_dir.clone(), root)
+        } else {
+            (self.notes_dir.join("notes.jsonl"), self.notes_dir.clone())
+        }
+    }
+
     pub fn new(notes_dir: PathBuf, out_dir: PathBuf) -> Self {
         Self {
             notes_dir,
@@ -74,7 +89,7 @@ pub fn run_mixtures(options: &MixturesOptions) -> Result<RecipeReport> {
     if options.max_instruments == 0 {
         return Err(SynthError::Invalid("max instruments must be >= 1".into()));
     }
-    let notes_manifest = options.notes_dir.join("notes.jsonl");
+    let (notes_manifest, root) = options.notes_manifest();
     let entries = read_manifest(&notes_manifest)?;
     let mut report = RecipeReport::default();
     let jobs = plan_mixtures(&entries, options, &mut report);
@@ -82,7 +97,7 @@ pub fn run_mixtures(options: &MixturesOptions) -> Result<RecipeReport> {
         &options.out_dir,
         jobs,
         "mixtures",
-        |job| build_mixture(job, &entries, options),
+        |job| build_mixture(job, &entries, &root, options),
         |job| job.dir(),
     );
     report.absorb(&run);
@@ -205,6 +220,7 @@ fn stem_name(job: &MixtureJob, position: usize, entry: &ManifestEntry) -> String
 fn build_mixture(
     job: &MixtureJob,
     entries: &[ManifestEntry],
+    root: &Path,
     options: &MixturesOptions,
 ) -> Result<Example> {
     let paths = ExamplePaths::new(&options.out_dir, format!("{}/mix", job.dir()));
@@ -219,7 +235,7 @@ fn build_mixture(
             return done;
         }
     }
-    let (mut stems, sample_rate) = read_stems(job, entries, &options.notes_dir)?;
+    let (mut stems, sample_rate) = read_stems(job, entries, root)?;
     let mut mix = sum(&stems);
     let gain = prevent_clipping(&mut mix, 0.99);
     std::fs::create_dir_all(options.out_dir.join(job.dir()))
@@ -228,7 +244,7 @@ fn build_mixture(
         stem.iter_mut().for_each(|s| *s *= gain);
         write_wav(path, stem, sample_rate, 1, WavFormat::Int16)?;
     }
-    let notes = mixture_notes(job, entries, &options.notes_dir)?;
+    let notes = mixture_notes(job, entries, root)?;
     write_example(&paths, &mix, sample_rate, &notes, 0)
 }
 
