@@ -620,3 +620,17 @@ fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
     );
     assert_eq!(output.status.signal(), Some(libc::SIGPIPE));
 }
+
+#[test]
+fn the_bundled_multi_label_model_lists_only_keyboard_for_the_piano_chord() {
+    let piano = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/piano_chord.wav");
+    let output = polyphon(&["classify", piano]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let listed = stdout.trim().rsplit(": ").next().unwrap();
+    let families: Vec<&str> = listed
+        .split(", ")
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(families, ["keyboard"], "{stdout}");
+}
