@@ -227,15 +227,12 @@ fn pieces_split_by_synthesizer_and_skip_a_bad_piece() {
     }
 }
 
-#[test]
-fn notes_and_mixtures_keep_instruments_apart() {
-    let Some(sf) = soundfont() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let notes_dir = dir.path().join("notes");
-    let mut options = NotesOptions::new(vec![sf], notes_dir.clone());
+/// Notes of `families` at their reference pitch only, one velocity, 0.75 s each.
+fn tiny_notes(soundfont: PathBuf, out: &Path, families: &[&str]) -> NotesOptions {
+    let mut options = NotesOptions::new(vec![soundfont], out.to_path_buf());
     options.families = default_families()
         .into_iter()
-        .filter(|f| f.name == "bass" || f.name == "flute")
+        .filter(|f| families.contains(&f.name))
         .map(|mut f| {
             f.lowest_pitch = f.reference_pitch;
             f.highest_pitch = f.reference_pitch;
@@ -245,6 +242,15 @@ fn notes_and_mixtures_keep_instruments_apart() {
     options.velocities = vec![100];
     options.held_seconds = 0.5;
     options.total_seconds = 0.75;
+    options
+}
+
+#[test]
+fn notes_and_mixtures_keep_instruments_apart() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let notes_dir = dir.path().join("notes");
+    let options = tiny_notes(sf, &notes_dir, &["bass", "flute"]);
     let report = run_notes(&options).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     let notes = read_manifest(&notes_dir.join("notes.jsonl")).unwrap();
@@ -303,27 +309,18 @@ fn notes_and_mixtures_keep_instruments_apart() {
 fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
     let Some(sf) = soundfont() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let keep = |name: &str| name == "bass" || name == "keyboard";
-    let families: Vec<_> = default_families()
-        .into_iter()
-        .filter(|f| keep(f.name))
-        .collect();
-    let mut notes = NotesOptions::new(vec![sf.clone()], dir.path().join("notes"));
-    notes.families = families
-        .iter()
-        .cloned()
-        .map(|mut f| {
-            f.lowest_pitch = f.reference_pitch;
-            f.highest_pitch = f.reference_pitch;
-            f
-        })
-        .collect();
-    notes.velocities = vec![100];
-    notes.held_seconds = 0.5;
-    notes.total_seconds = 0.75;
-    run_notes(&notes).unwrap();
+    let families = ["bass", "keyboard"];
+    run_notes(&tiny_notes(
+        sf.clone(),
+        &dir.path().join("notes"),
+        &families,
+    ))
+    .unwrap();
     let mut options = PhrasesOptions::new(vec![sf], dir.path().join("phrases"));
-    options.notes.families = families;
+    options.notes.families = default_families()
+        .into_iter()
+        .filter(|f| families.contains(&f.name))
+        .collect();
     options.phrases_per_instrument = 2;
     options.seconds = 1.5;
     let report = run_phrases(&options).unwrap();

@@ -180,19 +180,13 @@ pub fn run_notes(options: &NotesOptions) -> Result<RecipeReport> {
             .summary
             .add("notes", instrument.split, example.duration, &example.notes);
         let meta = nsynth_example(note_id, instrument, job, options.render.sample_rate);
-        entries.push(ManifestEntry {
-            file: paths.wav_name(),
-            split: instrument.split,
-            synthesizer: instrument.instrument.id(),
-            labels_csv: paths.csv_name(),
-            labels_midi: paths.midi_name(),
-            duration: round_micro(example.duration),
-            sample_rate: options.render.sample_rate,
-            source: Some(meta.note_str.clone()),
-            instruments: vec![instrument.name.clone()],
-            families: vec![instrument.family.name.to_string()],
-            stems: vec![],
-        });
+        entries.push(instrument_entry(
+            instrument,
+            &paths,
+            example,
+            options.render.sample_rate,
+            meta.note_str.clone(),
+        ));
         examples
             .entry(instrument.split)
             .or_default()
@@ -390,20 +384,62 @@ fn render_note(
         job.pitch,
         job.velocity,
     )];
-    let rate = options.render.sample_rate;
-    let length = (options.total_seconds * rate as f64).round() as usize;
-    let mut audio =
-        render_notes_to_length(&instrument.instrument, &notes, &options.render, length)?;
+    let silent = format!("at pitch {} (outside its samples' range?)", job.pitch);
+    render_example(
+        instrument,
+        &notes,
+        options.total_seconds,
+        &options.render,
+        paths,
+        &silent,
+    )
+}
+
+/// The manifest entry of one file played by one instrument.
+pub(crate) fn instrument_entry(
+    instrument: &NoteInstrument,
+    paths: &ExamplePaths,
+    example: &Example,
+    sample_rate: u32,
+    source: String,
+) -> ManifestEntry {
+    ManifestEntry {
+        file: paths.wav_name(),
+        split: instrument.split,
+        synthesizer: instrument.instrument.id(),
+        labels_csv: paths.csv_name(),
+        labels_midi: paths.midi_name(),
+        duration: round_micro(example.duration),
+        sample_rate,
+        source: Some(source),
+        instruments: vec![instrument.name.clone()],
+        families: vec![instrument.family.name.to_string()],
+        stems: vec![],
+    }
+}
+
+/// Renders `notes` by `instrument` into `seconds` of audio and writes the example; a result
+/// below -60 dBFS peak is refused as silent (`silent` says when, for the error).
+pub(crate) fn render_example(
+    instrument: &NoteInstrument,
+    notes: &[Note],
+    seconds: f64,
+    render: &RenderSettings,
+    paths: &ExamplePaths,
+    silent: &str,
+) -> Result<Example> {
+    let rate = render.sample_rate;
+    let length = (seconds * rate as f64).round() as usize;
+    let mut audio = render_notes_to_length(&instrument.instrument, notes, render, length)?;
     crate::render::prevent_clipping(&mut audio, 0.99);
     let peak = audio.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     if decibels(peak as f64) < -60.0 {
         return Err(SynthError::Render {
             path: instrument.instrument.soundfont.path.clone(),
             detail: format!(
-                "{} ({}) is silent at pitch {} (outside its samples' range?)",
+                "{} ({}) is silent {silent}",
                 instrument.instrument.id(),
                 instrument.name,
-                job.pitch
             ),
         });
     }
@@ -411,7 +447,7 @@ fn render_note(
         paths,
         &audio,
         rate,
-        &notes,
+        notes,
         instrument.instrument.preset.program,
     )
 }

@@ -17,14 +17,13 @@
 
 use std::path::PathBuf;
 
-use crate::levels::decibels;
-use crate::manifest::{write_manifest, ManifestEntry};
+use crate::manifest::write_manifest;
 use crate::notes::{normalize_notes, Note};
-use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
-use crate::recipes::fluid::round_micro;
-use crate::recipes::notes::{plan_instruments, Family, NoteInstrument, NotesOptions};
+use crate::output::{finished_example, run_jobs, Example, ExamplePaths};
+use crate::recipes::notes::{
+    instrument_entry, plan_instruments, render_example, Family, NoteInstrument, NotesOptions,
+};
 use crate::recipes::RecipeReport;
-use crate::render::render_notes_to_length;
 use crate::rng::SeededRng;
 use crate::{Result, SynthError};
 
@@ -116,26 +115,19 @@ pub fn run_phrases(options: &PhrasesOptions) -> Result<RecipeReport> {
             example.duration,
             &example.notes,
         );
-        entries.push(ManifestEntry {
-            file: paths.wav_name(),
-            split: instrument.split,
-            synthesizer: instrument.instrument.id(),
-            labels_csv: paths.csv_name(),
-            labels_midi: paths.midi_name(),
-            duration: round_micro(example.duration),
-            sample_rate: options.notes.render.sample_rate,
-            source: Some(
-                paths
-                    .stem
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            instruments: vec![instrument.name.clone()],
-            families: vec![instrument.family.name.to_string()],
-            stems: vec![],
-        });
+        let source = paths
+            .stem
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        entries.push(instrument_entry(
+            instrument,
+            &paths,
+            example,
+            options.notes.render.sample_rate,
+            source,
+        ));
     }
     let path = out.join("phrases.jsonl");
     write_manifest(&path, &entries)?;
@@ -157,32 +149,13 @@ fn render_phrase(
         &instrument.name,
     );
     let notes = phrase(&instrument.family, options.seconds, &mut rng);
-    let rate = options.notes.render.sample_rate;
-    let length = (options.seconds * rate as f64).round() as usize;
-    let mut audio = render_notes_to_length(
-        &instrument.instrument,
+    render_example(
+        instrument,
         &notes,
+        options.seconds,
         &options.notes.render,
-        length,
-    )?;
-    crate::render::prevent_clipping(&mut audio, 0.99);
-    let peak = audio.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-    if decibels(peak as f64) < -60.0 {
-        return Err(SynthError::Render {
-            path: instrument.instrument.soundfont.path.clone(),
-            detail: format!(
-                "{} ({}) is silent",
-                instrument.instrument.id(),
-                instrument.name
-            ),
-        });
-    }
-    write_example(
         paths,
-        &audio,
-        rate,
-        &notes,
-        instrument.instrument.preset.program,
+        &format!("in phrase {}", job.index),
     )
 }
 
