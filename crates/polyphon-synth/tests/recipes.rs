@@ -365,3 +365,14 @@ fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
         }
     }
 }
+
+#[test]
+fn mixtures_of_an_empty_manifest_are_refused_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("phrases.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = dir.path().join("mix");
+    let error = run_mixtures(&MixturesOptions::new(empty, out.clone())).unwrap_err();
+    assert!(error.to_string().contains("no notes to mix"), "{error}");
+    assert!(!out.exists());
+}

@@ -91,6 +91,12 @@ pub fn run_mixtures(options: &MixturesOptions) -> Result<RecipeReport> {
     }
     let (notes_manifest, root) = options.notes_manifest();
     let entries = read_manifest(&notes_manifest)?;
+    if entries.is_empty() {
+        return Err(SynthError::Invalid(format!(
+            "{}: no notes to mix (empty manifest)",
+            notes_manifest.display()
+        )));
+    }
     let mut report = RecipeReport::default();
     let jobs = plan_mixtures(&entries, options, &mut report);
     let run = run_jobs(
