@@ -288,6 +288,26 @@ pub fn ensemble_member_dir(out: &Path, index: usize) -> PathBuf {
     out.join(format!("member-{index}"))
 }
 
+/// Refuses to train `members` networks into `out` where that would mix kinds of run: a
+/// folder holds one network's run or an ensemble's members, never both; no members is no run.
+pub fn check_run_folder(out: &Path, members: usize) -> Result<()> {
+    let holds_ensemble = ensemble_member_dir(out, 0).exists();
+    let holds_single = RunFiles::new(out).state.exists();
+    let refuse = |message: String| Err(TrainError::Invalid(message));
+    match members {
+        0 => refuse("an ensemble needs at least one member".into()),
+        1 if holds_ensemble => refuse(format!(
+            "{} holds an ensemble's members; train one network into another folder",
+            out.display()
+        )),
+        2.. if holds_single => refuse(format!(
+            "{} holds a single network's run; train the ensemble into another folder",
+            out.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `<out>/model.json` naming the best models of `members` member runs (each in
 /// [`ensemble_member_dir`]) as one ensemble, and drops thresholds fitted to an earlier model.
 pub fn write_ensemble(out: &Path, members: usize) -> Result<PathBuf> {
@@ -642,6 +662,26 @@ mod tests {
             ..config(1)
         };
         assert!(negative.check().unwrap_err().to_string().contains("-1 dB"));
+    }
+
+    #[test]
+    fn a_folder_holds_one_kind_of_run() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let (single, ensemble) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for members in [1, 3] {
+            assert!(check_run_folder(single.path(), members).is_ok());
+        }
+        assert!(check_run_folder(single.path(), 0).is_err());
+        train(&config(1), single.path(), false);
+        train(&config(1), &ensemble_member_dir(ensemble.path(), 0), false);
+        assert!(check_run_folder(single.path(), 1).is_ok());
+        let error = check_run_folder(single.path(), 3).unwrap_err().to_string();
+        assert!(error.contains("single network"), "{error}");
+        assert!(check_run_folder(ensemble.path(), 3).is_ok());
+        let error = check_run_folder(ensemble.path(), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ensemble's members"), "{error}");
     }
 
     #[test]

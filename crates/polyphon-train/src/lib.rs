@@ -21,8 +21,8 @@ mod transcription;
 
 pub use config::TranscriptionTrainConfig;
 pub use instruments::{
-    ensemble_member_dir, train_instruments, write_ensemble, InstrumentData, InstrumentEpochLog,
-    InstrumentOutcome, InstrumentProgress, InstrumentTrainConfig,
+    check_run_folder, ensemble_member_dir, train_instruments, write_ensemble, InstrumentData,
+    InstrumentEpochLog, InstrumentOutcome, InstrumentProgress, InstrumentTrainConfig,
 };
 pub use metrics::FrameScores;
 pub use separation::{

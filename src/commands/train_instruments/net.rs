@@ -10,8 +10,8 @@ use polyphon_instruments::{load_images, MelImage, NoteMixer, SpectralAugment, Ta
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
 use polyphon_train::{
-    ensemble_member_dir, train_instruments, write_ensemble, InstrumentData, InstrumentProgress,
-    InstrumentTrainConfig,
+    check_run_folder, ensemble_member_dir, train_instruments, write_ensemble, InstrumentData,
+    InstrumentProgress, InstrumentTrainConfig,
 };
 
 /// Options of the networks (ignored by gbdt).
@@ -114,21 +114,9 @@ pub fn run(
         valid: &valid,
         mixer: mixer.as_ref(),
     };
-    // A folder holds one network's run or an ensemble's members, never both.
-    let holds_ensemble = ensemble_member_dir(out, 0).exists();
-    let holds_single = out.join("state.json").exists();
-    match args.ensemble {
-        0 => anyhow::bail!("--ensemble needs at least one member"),
-        1 if holds_ensemble => anyhow::bail!(
-            "{} holds an ensemble's members; train one network into another folder",
-            out.display()
-        ),
-        1 => return train_one(&config, &data, out, args.resume),
-        _ if holds_single => anyhow::bail!(
-            "{} holds a single network's run; train the ensemble into another folder",
-            out.display()
-        ),
-        _ => {}
+    check_run_folder(out, args.ensemble)?;
+    if args.ensemble == 1 {
+        return train_one(&config, &data, out, args.resume);
     }
     for member in 0..args.ensemble {
         println!(
