@@ -95,8 +95,37 @@ fn pieces_need_three_soundfonts_for_the_split() {
 }
 
 #[test]
+fn ensembles_without_midi_files_are_one_line_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let result = polyphon(&[
+        "synth",
+        "ensembles",
+        "--midi",
+        dir.path().to_str().unwrap(),
+        "--soundfonts",
+        "/nowhere/a.sf2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("no readable MIDI files"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn every_recipe_help_shows_an_example() {
-    for recipe in ["fluid", "pieces", "notes", "phrases", "mixtures", "levels"] {
+    for recipe in [
+        "fluid",
+        "pieces",
+        "notes",
+        "phrases",
+        "ensembles",
+        "mixtures",
+        "levels",
+    ] {
         let result = polyphon(&["synth", recipe, "--help"]);
         let help = String::from_utf8_lossy(&result.stdout);
         assert!(

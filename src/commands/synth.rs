@@ -8,6 +8,7 @@ use polyphon_synth::levels::{
     check_velocity_response, measure_level, DEFAULT_TARGET_DBFS, REFERENCE_PITCH,
     REFERENCE_VELOCITY,
 };
+use polyphon_synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
 use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
@@ -20,7 +21,7 @@ use polyphon_synth::soundfont::{
 };
 
 /// Render data sets from SoundFonts (rustysynth): FLUID, MAPS-like pieces, NSynth-like notes,
-/// phrases by the same instruments, mixtures.
+/// phrases and ensembles (real scores' voices) by the same instruments, mixtures.
 ///
 /// Every audio file comes with a CSV note list (onset,offset,pitch,velocity in seconds) and a
 /// MIDI file; a JSON-lines manifest lists each file with its split, synthesizer and labels.
@@ -42,6 +43,7 @@ pub enum Recipe {
     Pieces(PiecesArgs),
     Notes(NotesArgs),
     Phrases(PhrasesArgs),
+    Ensembles(EnsemblesArgs),
     Mixtures(MixturesArgs),
     Levels(LevelsArgs),
 }
@@ -161,6 +163,35 @@ pub struct PhrasesArgs {
     pub seconds: f64,
 }
 
+/// Excerpts of real scores whose voices are played by instruments of different families:
+/// 1-6 voices of one piece, each moved by octaves into its family's range, stems beside each
+/// mix, for multi-label recognition on music.
+///
+/// The same instruments, levels and split by instrument as `polyphon synth notes` with the
+/// same SoundFonts and seed; the pieces are split too (same fractions), so a test ensemble is
+/// an unheard piece by unheard instruments. Reads one track per voice (music21's MIDI files,
+/// see tools/music21_to_midi.py). Writes ensembles/<split>/ens-<id>/mix.wav|csv|mid and
+/// stem-<k>-<instrument>.wav, listed in ensembles.jsonl.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:
+  polyphon synth ensembles --midi data/music21-midi --out data/ensembles --count 2000")]
+pub struct EnsemblesArgs {
+    #[command(flatten)]
+    pub set: InstrumentSetArgs,
+    /// Folder of MIDI files, one track per voice.
+    #[arg(long)]
+    pub midi: PathBuf,
+    /// Number of ensembles (80% train, 10% valid, 10% test).
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+    /// Most voices (each a different family) in one ensemble.
+    #[arg(long, default_value_t = 6)]
+    pub max_parts: usize,
+    /// Length of each excerpt in seconds.
+    #[arg(long, default_value_t = 4.0)]
+    pub seconds: f64,
+}
+
 /// The instruments of the notes and phrases sets.
 #[derive(Args, Debug)]
 pub struct InstrumentSetArgs {
@@ -276,6 +307,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
         Recipe::Pieces(a) => run_pieces(&pieces_options(a))?,
         Recipe::Notes(a) => run_notes(&notes_options(a)?)?,
         Recipe::Phrases(a) => run_phrases(&phrases_options(a)?)?,
+        Recipe::Ensembles(a) => run_ensembles(&ensembles_options(a)?)?,
         Recipe::Mixtures(a) => run_mixtures(&mixtures_options(a))?,
         Recipe::Levels(a) => return print_levels(&a.soundfonts),
     };
@@ -321,6 +353,17 @@ fn phrases_options(a: PhrasesArgs) -> Result<PhrasesOptions> {
         notes: instrument_set_options(a.set)?,
         phrases_per_instrument: a.per_instrument,
         seconds: a.seconds,
+    })
+}
+
+fn ensembles_options(a: EnsemblesArgs) -> Result<EnsemblesOptions> {
+    Ok(EnsemblesOptions {
+        notes: instrument_set_options(a.set)?,
+        midi_dir: a.midi,
+        count: a.count,
+        seconds: a.seconds,
+        max_parts: a.max_parts,
+        split_shares: [0.8, 0.1, 0.1],
     })
 }
 

@@ -324,13 +324,21 @@ fn meta_event(message: MetaMessage<'_>) -> TrackEvent<'_> {
 /// MIDI channel 10 (index 9) is General MIDI percussion: not pitched notes, never read.
 const PERCUSSION_CHANNEL: u8 = 9;
 
-/// Reads the pitched notes of a MIDI file (formats 0 and 1), in seconds.
+/// Reads the pitched notes of a MIDI file (formats 0 and 1), in seconds, all tracks together.
 ///
 /// Tempo changes on any track apply to all tracks. A note-off (or note-on with velocity 0)
 /// ends the earliest open note of its track, channel and key; a note never ended lasts to the
 /// end of its track. Percussion (channel 10) and zero-length notes are left out. Program
 /// changes, controllers and pitch bends are ignored: the renderer chooses the instrument.
 pub fn read_midi(path: &Path) -> Result<Vec<Note>> {
+    let mut notes: Vec<Note> = read_midi_parts(path)?.into_iter().flatten().collect();
+    sort_notes(&mut notes);
+    Ok(notes)
+}
+
+/// The notes of each track that has any, in track order, each sorted as [`read_midi`]'s:
+/// the parts (voices) of a score written one track per part, as music21 writes them.
+pub fn read_midi_parts(path: &Path) -> Result<Vec<Vec<Note>>> {
     let bytes = std::fs::read(path).map_err(SynthError::io(path))?;
     let midi_error = |detail: String| SynthError::Midi {
         path: path.to_path_buf(),
@@ -343,19 +351,28 @@ pub fn read_midi(path: &Path) -> Result<Vec<Note>> {
         ));
     }
     let clock = TickClock::new(&smf).map_err(midi_error)?;
-    let mut notes = Vec::new();
+    let mut parts = Vec::new();
     for track in &smf.tracks {
+        let mut notes = Vec::new();
         collect_track_notes(track, &clock, &mut notes);
+        if !notes.is_empty() {
+            sort_notes(&mut notes);
+            parts.push(notes);
+        }
     }
-    if notes.is_empty() {
+    if parts.is_empty() {
         return Err(midi_error("contains no pitched notes".into()));
     }
+    Ok(parts)
+}
+
+/// By onset, then pitch.
+pub fn sort_notes(notes: &mut [Note]) {
     notes.sort_by(|a, b| {
         (a.onset, a.pitch)
             .partial_cmp(&(b.onset, b.pitch))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    Ok(notes)
 }
 
 fn collect_track_notes(track: &[TrackEvent<'_>], clock: &TickClock, notes: &mut Vec<Note>) {
@@ -529,42 +546,75 @@ mod tests {
         }
     }
 
-    #[test]
-    fn tempo_changes_are_followed() {
-        // 480 ticks per beat; beat 1 at 120 bpm (0.5 s), then 60 bpm (1 s per beat).
-        let header = Header::new(Format::Parallel, Timing::Metrical(u15::new(480)));
-        let mut smf = Smf::new(header);
-        let ev = |delta: u32, kind| TrackEvent {
+    fn event(delta: u32, kind: TrackEventKind<'static>) -> TrackEvent<'static> {
+        TrackEvent {
             delta: u28::new(delta),
             kind,
+        }
+    }
+
+    /// One note of `key`, `start` ticks after the track's start, lasting `length` ticks.
+    fn note_track(key: u8, start: u32, length: u32) -> Vec<TrackEvent<'static>> {
+        let note = |vel| {
+            midi_event(MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            })
         };
-        smf.tracks.push(vec![
-            ev(
-                480,
-                TrackEventKind::Meta(MetaMessage::Tempo(1_000_000.into())),
-            ),
-            ev(0, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
-        ]);
-        let on = MidiMessage::NoteOn {
-            key: u7::new(60),
-            vel: u7::new(90),
-        };
-        let off = MidiMessage::NoteOn {
-            key: u7::new(60),
-            vel: u7::new(0),
-        };
-        smf.tracks.push(vec![
-            ev(240, midi_event(on)),
-            ev(480, midi_event(off)),
-            ev(0, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
-        ]);
+        vec![
+            event(start, note(90)),
+            event(length, note(0)),
+            event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
+        ]
+    }
+
+    /// A format-1 file at 480 ticks per beat whose first track holds only `tempo_track`.
+    fn save_parallel(
+        tempo_track: Vec<TrackEvent<'static>>,
+        parts: Vec<Vec<TrackEvent<'static>>>,
+    ) -> (tempfile::TempDir, std::path::PathBuf) {
+        let header = Header::new(Format::Parallel, Timing::Metrical(u15::new(480)));
+        let mut smf = Smf::new(header);
+        smf.tracks.push(tempo_track);
+        smf.tracks.extend(parts);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.mid");
         smf.save(&path).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn tempo_changes_are_followed() {
+        // Beat 1 at 120 bpm (0.5 s), then 60 bpm (1 s per beat).
+        let tempo = vec![
+            event(
+                480,
+                TrackEventKind::Meta(MetaMessage::Tempo(1_000_000.into())),
+            ),
+            event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
+        ];
+        let (_dir, path) = save_parallel(tempo, vec![note_track(60, 240, 480)]);
         let notes = read_midi(&path).unwrap();
         assert_eq!(notes.len(), 1);
         assert!((notes[0].onset - 0.25).abs() < 1e-12);
         assert!((notes[0].offset - 1.0).abs() < 1e-12, "{:?}", notes[0]);
+    }
+
+    #[test]
+    fn parts_are_the_tracks_with_notes_in_track_order() {
+        let tempo = vec![event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack))];
+        let empty = vec![event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack))];
+        let tracks = vec![note_track(72, 480, 480), empty, note_track(48, 0, 960)];
+        let (_dir, path) = save_parallel(tempo, tracks);
+        let parts = read_midi_parts(&path).unwrap();
+        let pitches: Vec<Vec<u8>> = parts
+            .iter()
+            .map(|p| p.iter().map(|n| n.pitch).collect())
+            .collect();
+        assert_eq!(pitches, vec![vec![72], vec![48]]);
+        // All tracks together, by onset.
+        let all: Vec<u8> = read_midi(&path).unwrap().iter().map(|n| n.pitch).collect();
+        assert_eq!(all, vec![48, 72]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use polyphon_audio::{read_mono, Downmix};
 use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
 use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
+use polyphon_synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
 use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
@@ -270,7 +271,7 @@ fn notes_and_mixtures_keep_instruments_apart() {
     let mixes = read_manifest(&dir.path().join("mix/mixtures.jsonl")).unwrap();
     assert_eq!(mixes.len(), 20);
     for mix in &mixes {
-        let members: Vec<&polyphon_synth::manifest::ManifestEntry> = mix
+        let members: Vec<&ManifestEntry> = mix
             .instruments
             .iter()
             .map(|name| notes.iter().find(|n| &n.instruments[0] == name).unwrap())
@@ -280,29 +281,33 @@ fn notes_and_mixtures_keep_instruments_apart() {
         if mix.file.contains("/pair-") {
             assert_eq!(mix.families, vec!["bass", "flute"]);
         }
-        // The stems add up to the mix (to 16-bit rounding).
-        let root = dir.path().join("mix");
-        let total = read_mono(root.join(&mix.file), None, Downmix::Mean)
+        assert_stems_add_up(&dir.path().join("mix"), mix);
+    }
+}
+
+/// The stems of a mixture add up to its mix (to 16-bit rounding).
+fn assert_stems_add_up(root: &Path, mix: &ManifestEntry) {
+    let total = read_mono(root.join(&mix.file), None, Downmix::Mean)
+        .unwrap()
+        .samples;
+    let mut sum = vec![0.0f32; total.len()];
+    for stem in &mix.stems {
+        let audio = read_mono(root.join(stem), None, Downmix::Mean)
             .unwrap()
             .samples;
-        let mut sum = vec![0.0f32; total.len()];
-        for stem in &mix.stems {
-            let audio = read_mono(root.join(stem), None, Downmix::Mean)
-                .unwrap()
-                .samples;
-            sum.iter_mut().zip(audio).for_each(|(s, a)| *s += a);
-        }
-        let worst = sum
-            .iter()
-            .zip(&total)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        assert!(
-            worst < 1e-3,
-            "{}: stems differ from mix by {worst}",
-            mix.file
-        );
+        assert_eq!(audio.len(), total.len(), "{stem}");
+        sum.iter_mut().zip(audio).for_each(|(s, a)| *s += a);
     }
+    let worst = sum
+        .iter()
+        .zip(&total)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        worst < 1e-3,
+        "{}: stems differ from mix by {worst}",
+        mix.file
+    );
 }
 
 #[test]
@@ -375,4 +380,120 @@ fn mixtures_of_an_empty_manifest_are_refused_and_write_nothing() {
     let error = run_mixtures(&MixturesOptions::new(empty, out.clone())).unwrap_err();
     assert!(error.to_string().contains("no notes to mix"), "{error}");
     assert!(!out.exists());
+}
+
+/// A format-1 MIDI file of two voices, a quarter note each at 120 bpm for `beats` beats: an
+/// upper line from C5 and a lower one from C3, each track one voice as music21 writes them.
+fn two_voice_midi(path: &Path, beats: u32, first_pitch: u8) {
+    use midly::num::{u15, u28, u4, u7};
+    use midly::{
+        Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind,
+    };
+    let event = |delta: u32, kind| TrackEvent {
+        delta: u28::new(delta),
+        kind,
+    };
+    let end = || event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack));
+    let voice = |low: u8| {
+        let mut track = Vec::new();
+        for beat in 0..beats {
+            let key = u7::new(low + (beat % 5) as u8);
+            let note = |vel| TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::NoteOn {
+                    key,
+                    vel: u7::new(vel),
+                },
+            };
+            track.push(event(0, note(90)));
+            track.push(event(480, note(0)));
+        }
+        track.push(end());
+        track
+    };
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(480)),
+    ));
+    smf.tracks.push(vec![end()]);
+    smf.tracks.push(voice(first_pitch + 24));
+    smf.tracks.push(voice(first_pitch));
+    smf.save(path).unwrap();
+}
+
+#[test]
+fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instrument() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let families = ["bass", "flute"];
+    run_notes(&tiny_notes(
+        sf.clone(),
+        &dir.path().join("notes"),
+        &families,
+    ))
+    .unwrap();
+    let midi = dir.path().join("midi");
+    std::fs::create_dir_all(&midi).unwrap();
+    for (k, name) in ["a", "b", "c"].iter().enumerate() {
+        two_voice_midi(&midi.join(format!("{name}.mid")), 8, 48 + k as u8);
+    }
+    std::fs::write(midi.join("broken.mid"), b"not midi").unwrap();
+    let out = dir.path().join("ens");
+    let mut options = EnsemblesOptions::new(vec![sf], midi, out.clone());
+    options.notes.families = default_families()
+        .into_iter()
+        .filter(|f| families.contains(&f.name))
+        .collect();
+    options.count = 20;
+    options.seconds = 1.5;
+    let report = run_ensembles(&options).unwrap();
+    // The broken file is named and left out; everything else renders.
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(report.failures[0].contains("broken.mid"));
+    let ensembles = read_manifest(&out.join("ensembles.jsonl")).unwrap();
+    assert_eq!(ensembles.len(), 20);
+    let notes = read_manifest(&dir.path().join("notes/notes.jsonl")).unwrap();
+    let mut piece_splits = std::collections::BTreeMap::new();
+    for entry in &ensembles {
+        // Each voice by an instrument of the notes set's same split, families distinct.
+        for (name, family) in entry.instruments.iter().zip(&entry.families) {
+            let note = notes.iter().find(|n| &n.instruments[0] == name).unwrap();
+            assert_eq!((note.split, &note.families[0]), (entry.split, family));
+        }
+        assert!((1..=2).contains(&entry.families.len()));
+        assert!(entry.families.len() < 2 || entry.families[0] != entry.families[1]);
+        // A piece belongs to one split.
+        let piece = entry
+            .source
+            .as_deref()
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            *piece_splits.entry(piece).or_insert(entry.split),
+            entry.split
+        );
+        assert!((entry.duration - 1.5).abs() < 1e-9);
+        let labels = read_csv(&out.join(&entry.labels_csv)).unwrap();
+        assert!(!labels.is_empty());
+        for note in &labels {
+            assert!(note.onset >= 0.0 && note.offset <= 1.5 + 1e-9, "{note:?}");
+            let in_some_range = default_families().iter().any(|f| {
+                entry.families.iter().any(|g| g == f.name)
+                    && (f.lowest_pitch..=f.highest_pitch).contains(&note.pitch)
+            });
+            assert!(in_some_range, "{}: {note:?}", entry.file);
+        }
+        assert_stems_add_up(&out, entry);
+    }
+    assert_eq!(piece_splits.len(), 3);
+    // A rerun renders nothing and writes the same manifest.
+    let again = run_ensembles(&options).unwrap();
+    assert_eq!(again.rendered_files, 0);
+    assert_eq!(
+        read_manifest(&out.join("ensembles.jsonl")).unwrap(),
+        ensembles
+    );
 }

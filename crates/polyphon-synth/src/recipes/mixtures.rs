@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use polyphon_audio::{read_mono, write_wav, Downmix, WavFormat};
 
 use crate::manifest::{read_manifest, write_manifest, ManifestEntry, Split};
-use crate::notes::{read_csv, Note};
+use crate::notes::{read_csv, sort_notes, Note};
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
 use crate::recipes::fluid::round_micro;
 use crate::recipes::{path_safe, RecipeReport};
@@ -215,12 +215,45 @@ fn stem_name(job: &MixtureJob, position: usize, entry: &ManifestEntry) -> String
         .first()
         .map(String::as_str)
         .unwrap_or("stem");
-    format!(
-        "{}/stem-{}-{}.wav",
-        job.dir(),
-        position,
-        path_safe(instrument)
-    )
+    stem_file(&job.dir(), position, instrument)
+}
+
+/// Where a mixture's stem is written: `<dir>/stem-<position>-<instrument>.wav`.
+pub(crate) fn stem_file(dir: &str, position: usize, instrument: &str) -> String {
+    format!("{dir}/stem-{position}-{}.wav", path_safe(instrument))
+}
+
+/// The mixture if its stems and mix were all written by an earlier run.
+pub(crate) fn finished_mixture(
+    paths: &ExamplePaths,
+    stem_paths: &[PathBuf],
+) -> Option<Result<Example>> {
+    if stem_paths.iter().all(|p| p.exists()) {
+        finished_example(paths)
+    } else {
+        None
+    }
+}
+
+/// Sums `stems` (of equal length) into the mix, scales stems and mix together so the mix
+/// does not clip and the stems still add up to it, and writes the stems, then the mix.
+pub(crate) fn write_mixture(
+    paths: &ExamplePaths,
+    mut stems: Vec<Vec<f32>>,
+    stem_paths: &[PathBuf],
+    sample_rate: u32,
+    notes: &[Note],
+) -> Result<Example> {
+    let mut mix = sum(&stems);
+    let gain = prevent_clipping(&mut mix, 0.99);
+    for (stem, path) in stems.iter_mut().zip(stem_paths) {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(SynthError::io(parent))?;
+        }
+        stem.iter_mut().for_each(|s| *s *= gain);
+        write_wav(path, stem, sample_rate, 1, WavFormat::Int16)?;
+    }
+    write_example(paths, &mix, sample_rate, notes, 0)
 }
 
 fn build_mixture(
@@ -236,22 +269,12 @@ fn build_mixture(
         .enumerate()
         .map(|(i, &m)| options.out_dir.join(stem_name(job, i, &entries[m])))
         .collect();
-    if stem_paths.iter().all(|p| p.exists()) {
-        if let Some(done) = finished_example(&paths) {
-            return done;
-        }
+    if let Some(done) = finished_mixture(&paths, &stem_paths) {
+        return done;
     }
-    let (mut stems, sample_rate) = read_stems(job, entries, root)?;
-    let mut mix = sum(&stems);
-    let gain = prevent_clipping(&mut mix, 0.99);
-    std::fs::create_dir_all(options.out_dir.join(job.dir()))
-        .map_err(SynthError::io(options.out_dir.join(job.dir())))?;
-    for (stem, path) in stems.iter_mut().zip(&stem_paths) {
-        stem.iter_mut().for_each(|s| *s *= gain);
-        write_wav(path, stem, sample_rate, 1, WavFormat::Int16)?;
-    }
+    let (stems, sample_rate) = read_stems(job, entries, root)?;
     let notes = mixture_notes(job, entries, root)?;
-    write_example(&paths, &mix, sample_rate, &notes, 0)
+    write_mixture(&paths, stems, &stem_paths, sample_rate, &notes)
 }
 
 /// The members' audio, padded to the longest, and their common sample rate.
@@ -296,11 +319,7 @@ fn mixture_notes(
     for &member in &job.members {
         notes.extend(read_csv(&notes_dir.join(&entries[member].labels_csv))?);
     }
-    notes.sort_by(|a, b| {
-        (a.onset, a.pitch)
-            .partial_cmp(&(b.onset, b.pitch))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    sort_notes(&mut notes);
     Ok(notes)
 }
 

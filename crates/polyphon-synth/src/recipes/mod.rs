@@ -1,6 +1,7 @@
 //! The data sets `polyphon synth` renders. Each recipe plans its files deterministically from
 //! the options and `seed`, renders what is missing in parallel, and writes its manifests.
 
+pub mod ensembles;
 pub mod fluid;
 pub mod mixtures;
 pub mod notes;

@@ -313,7 +313,11 @@ fn prepare_instrument(
 /// Per family, a seeded shuffle of its instruments: the first `test_fraction` go to test, the
 /// next `valid_fraction` to valid (each at least one when the family has three or more), the
 /// rest to train.
-fn instrument_splits(n: usize, options: &NotesOptions, rng: &mut SeededRng) -> Vec<Split> {
+pub(crate) fn instrument_splits(
+    n: usize,
+    options: &NotesOptions,
+    rng: &mut SeededRng,
+) -> Vec<Split> {
     let mut order: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut order);
     let held_out = |fraction: f64| {
@@ -432,6 +436,23 @@ pub(crate) fn render_example(
     let length = (seconds * rate as f64).round() as usize;
     let mut audio = render_notes_to_length(&instrument.instrument, notes, render, length)?;
     crate::render::prevent_clipping(&mut audio, 0.99);
+    check_audible(instrument, &audio, silent)?;
+    write_example(
+        paths,
+        &audio,
+        rate,
+        notes,
+        instrument.instrument.preset.program,
+    )
+}
+
+/// Refuses audio `instrument` rendered below -60 dBFS peak as silent (`silent` says when, for
+/// the error): a preset without samples for those notes.
+pub(crate) fn check_audible(
+    instrument: &NoteInstrument,
+    audio: &[f32],
+    silent: &str,
+) -> Result<()> {
     let peak = audio.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     if decibels(peak as f64) < -60.0 {
         return Err(SynthError::Render {
@@ -443,13 +464,7 @@ pub(crate) fn render_example(
             ),
         });
     }
-    write_example(
-        paths,
-        &audio,
-        rate,
-        notes,
-        instrument.instrument.preset.program,
-    )
+    Ok(())
 }
 
 fn nsynth_example(

@@ -284,7 +284,7 @@ pub fn load_pieces(options: &PiecesOptions, report: &mut RecipeReport) -> Result
     Ok(pieces)
 }
 
-fn midi_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn midi_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(SynthError::io(dir))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
