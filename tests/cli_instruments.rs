@@ -523,6 +523,35 @@ fn an_ensemble_trains_its_members_and_is_scored_as_one_model() {
         &["--ensemble", "0"],
     );
     assert_eq!(none.status.code(), Some(2));
+
+    // A cut-short sidecar is named as such, not taken for a broken GBDT model.
+    let sidecar = run.join("model.json");
+    let whole = std::fs::read_to_string(&sidecar).unwrap();
+    std::fs::write(&sidecar, &whole[..whole.len() / 2]).unwrap();
+    let cut = polyphon(&["classify", note.to_str().unwrap(), "--model", run_arg]);
+    assert_eq!(cut.status.code(), Some(2));
+    let message = text(&cut.stderr);
+    assert!(
+        message.contains("cut short") && !message.contains("GBDT"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_frame_wise_network_trains_and_scores_mixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = mixtures_set(dir.path());
+    let run = dir.path().join("frames");
+    let output = train_net("frame-mlp", "multi", &manifest, &run, &["--epochs", "2"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let sidecar = std::fs::read_to_string(run.join("model.json")).unwrap();
+    assert!(sidecar.contains("\"frame-mlp\""), "{sidecar}");
+    let scores = success_json(&eval(
+        run.to_str().unwrap(),
+        manifest.to_str().unwrap(),
+        &["--json"],
+    ));
+    assert_eq!(scores["task"], "multi", "{scores}");
 }
 
 #[test]

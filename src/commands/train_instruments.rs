@@ -27,8 +27,8 @@ mod net;
   polyphon train instruments --model mlp --task single --data data/notes/notes.jsonl \\
       --eq-augment 12 --ensemble 3 --out runs/mlp-single-ensemble
 
-Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; cnn: 2 convolutions + dense 64;
-resnet18: basic blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the 128 x 251
+Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
+frame, mean + max over time, dense 64; cnn: 2 convolutions + dense 64; resnet18: basic blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the 128 x 251
 log-mel image of each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
 Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
@@ -84,6 +84,9 @@ enum ModelKind {
     Gbdt,
     Mlp,
     Mlp5,
+    #[value(name = "frame-mlp")]
+    #[serde(rename = "frame-mlp")]
+    FrameMlp,
     Cnn,
     Resnet18,
 }
@@ -108,6 +111,7 @@ pub fn run(args: InstrumentsArgs) -> Result<()> {
         ModelKind::Gbdt => return run_gbdt(args),
         ModelKind::Mlp => "mlp",
         ModelKind::Mlp5 => "mlp5",
+        ModelKind::FrameMlp => "frame-mlp",
         ModelKind::Cnn => "cnn",
         ModelKind::Resnet18 => "resnet18",
     };

@@ -67,6 +67,14 @@ impl InstrumentClassifier {
         let path = model_path(run);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the model {}", path.display()))?;
+        // Checked before the kind is told from the "format" field: a cut-short file of any
+        // kind would otherwise be reported as a broken GBDT model.
+        if let Err(error) = serde_json::from_str::<serde_json::Value>(&text) {
+            anyhow::bail!(
+                "{}: not a polyphon instrument model (the JSON is cut short or malformed: {error})",
+                path.display()
+            );
+        }
         if is_instrument_net(&text) {
             let model = InstrumentEnsemble::load(&path)?;
             Self::net(model, &path.display().to_string())

@@ -2,6 +2,7 @@
 //!
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
 //!   computes itself;
+//! - [`FrameMlp`] (`frame-mlp`): an MLP on every frame, mean and max over time, dense head;
 //! - [`Cnn`] (`cnn`): the seed's two convolutions and dense head;
 //! - [`ResNet18`] (`resnet18`): basic blocks [2, 2, 2, 2], global average pooling, dense 128
 //!   + dropout + dense N, at a configurable width.
@@ -12,6 +13,7 @@
 
 mod cnn;
 pub mod ensemble;
+mod frames;
 pub mod loss;
 mod mlp;
 mod resnet;
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cnn::Cnn;
 pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
+pub use frames::FrameMlp;
 pub use loss::Loss;
 pub use mlp::{pool, Mlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
@@ -36,6 +39,8 @@ use crate::{ModelError, Result};
 pub enum InstrumentArch {
     Mlp,
     Mlp5,
+    #[serde(rename = "frame-mlp")]
+    FrameMlp,
     Cnn,
     #[serde(rename = "resnet18")]
     ResNet18,
@@ -46,6 +51,7 @@ impl InstrumentArch {
         match self {
             Self::Mlp => "mlp",
             Self::Mlp5 => "mlp5",
+            Self::FrameMlp => "frame-mlp",
             Self::Cnn => "cnn",
             Self::ResNet18 => "resnet18",
         }
@@ -59,10 +65,11 @@ impl std::str::FromStr for InstrumentArch {
         match text {
             "mlp" => Ok(Self::Mlp),
             "mlp5" => Ok(Self::Mlp5),
+            "frame-mlp" => Ok(Self::FrameMlp),
             "cnn" => Ok(Self::Cnn),
             "resnet18" => Ok(Self::ResNet18),
             _ => Err(ModelError::UnknownArchitecture(format!(
-                "{text} (instrument networks: mlp, mlp5, cnn, resnet18)"
+                "{text} (instrument networks: mlp, mlp5, frame-mlp, cnn, resnet18)"
             ))),
         }
     }
@@ -105,6 +112,7 @@ impl NetSpec {
 #[derive(Module, Debug)]
 pub enum InstrumentNet {
     Mlp(Mlp),
+    FrameMlp(FrameMlp),
     Cnn(Cnn),
     ResNet18(ResNet18),
 }
@@ -117,6 +125,7 @@ impl InstrumentNet {
         Ok(match spec.architecture {
             InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
+            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, device)),
             InstrumentArch::Cnn => Self::Cnn(Cnn::new(bins, spec.frames, classes, device)),
             InstrumentArch::ResNet18 => Self::ResNet18(ResNet18::new(spec.width, classes, device)),
         })
@@ -126,6 +135,7 @@ impl InstrumentNet {
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         match self {
             Self::Mlp(net) => net.forward(images),
+            Self::FrameMlp(net) => net.forward(images),
             Self::Cnn(net) => net.forward(images),
             Self::ResNet18(net) => net.forward(images),
         }
@@ -156,6 +166,15 @@ mod tests {
         assert_eq!(count(InstrumentArch::Mlp, 1, 6), (mlp, mlp));
         let mlp5 = 1024 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64 + 64 * 32 + 32 + 32 * 6 + 6;
         assert_eq!(count(InstrumentArch::Mlp5, 1, 6), (mlp5, mlp5));
+    }
+
+    #[test]
+    fn frame_mlp_parameter_count() {
+        // 128 -> 256 -> 128 on every frame, mean + max (256) -> 64 -> 6.
+        let frames = 128 * 256 + 256 + 256 * 128 + 128;
+        let head = 256 * 64 + 64 + 64 * 6 + 6;
+        let all = frames + head;
+        assert_eq!(count(InstrumentArch::FrameMlp, 1, 6), (all, all));
     }
 
     #[test]
@@ -209,7 +228,7 @@ mod tests {
     #[test]
     fn every_network_maps_images_to_logits() {
         let device = Device::flex();
-        for architecture in ["mlp", "mlp5", "cnn", "resnet18"] {
+        for architecture in ["mlp", "mlp5", "frame-mlp", "cnn", "resnet18"] {
             let spec = NetSpec {
                 architecture: architecture.parse().unwrap(),
                 width: 4,
