@@ -88,12 +88,12 @@ mod tests {
         let a = net
             .forward(image(values.clone()))
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         let b = net
             .forward(image(reversed))
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{a:?} {b:?}");
@@ -102,7 +102,7 @@ mod tests {
         let c = net
             .forward(image(flipped))
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-4));
     }
