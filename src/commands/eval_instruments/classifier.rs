@@ -10,10 +10,16 @@ use polyphon_instruments::{
     features_of_files, images_of_files, load_images, load_split, Dataset, GbdtModel, MelImage,
     PooledMel, Task, Thresholds,
 };
-use polyphon_models::instruments::store::is_instrument_net;
+use polyphon_models::instruments::store::is_instrument_net_format;
 use polyphon_models::instruments::InstrumentEnsemble;
 use polyphon_synth::manifest::Split;
 use rayon::prelude::*;
+
+/// The one field of a model sidecar that tells its kind (the others are skipped).
+#[derive(serde::Deserialize)]
+struct SidecarKind {
+    format: Option<String>,
+}
 
 pub enum InstrumentClassifier {
     Gbdt(GbdtModel),
@@ -67,19 +73,20 @@ impl InstrumentClassifier {
         let path = model_path(run);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the model {}", path.display()))?;
-        // Checked before the kind is told from the "format" field: a cut-short file of any
-        // kind would otherwise be reported as a broken GBDT model.
-        if let Err(error) = serde_json::from_str::<serde_json::Value>(&text) {
-            anyhow::bail!(
-                "{}: not a polyphon instrument model (the JSON is cut short or malformed: {error})",
+        // The whole file is checked before the kind is told from its "format" field: a
+        // cut-short file of any kind would otherwise be reported as a broken GBDT model.
+        let kind: SidecarKind = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a polyphon instrument model (the JSON is cut short or malformed)",
                 path.display()
-            );
-        }
-        if is_instrument_net(&text) {
-            let model = InstrumentEnsemble::load(&path)?;
+            )
+        })?;
+        // One read of the sidecar serves both the kind and the model.
+        if kind.format.as_deref().is_some_and(is_instrument_net_format) {
+            let model = InstrumentEnsemble::load_text(&path, &text)?;
             Self::net(model, &path.display().to_string())
         } else {
-            Ok(Self::Gbdt(GbdtModel::load(&path)?))
+            Ok(Self::Gbdt(GbdtModel::from_json(&path, text.as_bytes())?))
         }
     }
 

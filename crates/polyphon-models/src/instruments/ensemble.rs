@@ -88,12 +88,16 @@ impl InstrumentEnsemble {
 
     /// Reads an ensemble sidecar and its members, or a single network's sidecar.
     pub fn load(sidecar: &Path) -> Result<Self> {
-        let text = read_sidecar(sidecar)?;
-        if format_of(&text).as_deref() != Some(ENSEMBLE_FORMAT) {
-            return Ok(Self::single(InstrumentNetModel::load(sidecar)?));
+        Self::load_text(sidecar, &read_sidecar(sidecar)?)
+    }
+
+    /// As [`Self::load`], with the sidecar's text already read.
+    pub fn load_text(sidecar: &Path, text: &str) -> Result<Self> {
+        if format_of(text).as_deref() != Some(ENSEMBLE_FORMAT) {
+            return Ok(Self::single(InstrumentNetModel::load_text(sidecar, text)?));
         }
         let description: EnsembleDescription =
-            serde_json::from_str(&text).map_err(|source| ModelError::Sidecar {
+            serde_json::from_str(text).map_err(|source| ModelError::Sidecar {
                 path: sidecar.to_path_buf(),
                 source,
             })?;

@@ -106,7 +106,13 @@ impl InstrumentNetModel {
 
     /// Reads a sidecar written by [`save`](Self::save) and its weights.
     pub fn load(sidecar: &Path) -> Result<Self> {
-        let description = parse(&read_sidecar(sidecar)?, sidecar)?;
+        Self::load_text(sidecar, &read_sidecar(sidecar)?)
+    }
+
+    /// As [`Self::load`], with the sidecar's text already read (its weights are read from
+    /// beside it).
+    pub fn load_text(sidecar: &Path, text: &str) -> Result<Self> {
+        let description = parse(text, sidecar)?;
         let (weights, record) = read_weights(sidecar, &description.weights)?;
         Self::from_record(description, record, &weights)
     }
@@ -175,13 +181,10 @@ impl InstrumentNetModel {
     }
 }
 
-/// Whether a sidecar's text is an instrument network's or an ensemble of them (rather than
-/// another model file).
-pub fn is_instrument_net(text: &str) -> bool {
-    matches!(
-        super::ensemble::format_of(text).as_deref(),
-        Some(FORMAT | super::ensemble::ENSEMBLE_FORMAT)
-    )
+/// Whether a sidecar's `format` is an instrument network's or an ensemble of them (rather
+/// than another model file's).
+pub fn is_instrument_net_format(format: &str) -> bool {
+    matches!(format, FORMAT | super::ensemble::ENSEMBLE_FORMAT)
 }
 
 fn parse(text: &str, sidecar: &Path) -> Result<InstrumentNetDescription> {
@@ -242,12 +245,10 @@ mod tests {
             "softmax rows sum to 1"
         );
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
-        assert!(is_instrument_net(
-            &std::fs::read_to_string(&sidecar).unwrap()
-        ));
-        assert!(!is_instrument_net(
-            "{\"format\": \"polyphon-instruments-gbdt-1\"}"
-        ));
+        let written = std::fs::read_to_string(&sidecar).unwrap();
+        let format = super::super::ensemble::format_of(&written).unwrap();
+        assert!(is_instrument_net_format(&format));
+        assert!(!is_instrument_net_format("polyphon-instruments-gbdt-1"));
         assert!(model.predict(&images[1..]).is_err());
     }
 }
