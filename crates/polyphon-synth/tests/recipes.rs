@@ -12,7 +12,7 @@ use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
 use polyphon_synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
-use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
+use polyphon_synth::recipes::notes::{default_families, run_notes, Family, NotesOptions};
 use polyphon_synth::recipes::phrases::{run_phrases, PhrasesOptions};
 use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
 use polyphon_synth::soundfont::default_soundfont_path;
@@ -228,12 +228,19 @@ fn pieces_split_by_synthesizer_and_skip_a_bad_piece() {
     }
 }
 
+/// The default families named, with their full ranges.
+fn only_families(names: &[&str]) -> Vec<Family> {
+    default_families()
+        .into_iter()
+        .filter(|f| names.contains(&f.name))
+        .collect()
+}
+
 /// Notes of `families` at their reference pitch only, one velocity, 0.75 s each.
 fn tiny_notes(soundfont: PathBuf, out: &Path, families: &[&str]) -> NotesOptions {
     let mut options = NotesOptions::new(vec![soundfont], out.to_path_buf());
-    options.families = default_families()
+    options.families = only_families(families)
         .into_iter()
-        .filter(|f| families.contains(&f.name))
         .map(|mut f| {
             f.lowest_pitch = f.reference_pitch;
             f.highest_pitch = f.reference_pitch;
@@ -322,10 +329,7 @@ fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
     ))
     .unwrap();
     let mut options = PhrasesOptions::new(vec![sf], dir.path().join("phrases"));
-    options.notes.families = default_families()
-        .into_iter()
-        .filter(|f| families.contains(&f.name))
-        .collect();
+    options.notes.families = only_families(&families);
     options.phrases_per_instrument = 2;
     options.seconds = 1.5;
     let report = run_phrases(&options).unwrap();
@@ -440,10 +444,7 @@ fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instru
     std::fs::write(midi.join("broken.mid"), b"not midi").unwrap();
     let out = dir.path().join("ens");
     let mut options = EnsemblesOptions::new(vec![sf], midi, out.clone());
-    options.notes.families = default_families()
-        .into_iter()
-        .filter(|f| families.contains(&f.name))
-        .collect();
+    options.notes.families = only_families(&families);
     options.count = 20;
     options.seconds = 1.5;
     let report = run_ensembles(&options).unwrap();
