@@ -164,8 +164,9 @@ pub struct PhrasesArgs {
 }
 
 /// Excerpts of real scores whose voices are played by instruments of different families:
-/// 1-6 voices of one piece, each moved by octaves into its family's range, stems beside each
-/// mix, for multi-label recognition on music.
+/// 1-6 instruments play the sounding voices of one piece (keyboard, guitar, organ and vocal
+/// may take several), each voice moved by octaves into its family's range, one stem per
+/// instrument beside each mix, for multi-label recognition on music.
 ///
 /// The same instruments, levels and split by instrument as `polyphon synth notes` with the
 /// same SoundFonts and seed; the pieces are split too (same fractions), so a test ensemble is
@@ -174,7 +175,8 @@ pub struct PhrasesArgs {
 /// stem-<k>-<instrument>.wav, listed in ensembles.jsonl.
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
-  polyphon synth ensembles --midi data/music21-midi --out data/ensembles --count 2000")]
+  polyphon synth ensembles --midi data/music21-midi --out data/ensembles --count 4000
+  polyphon synth ensembles --midi data/music21-midi --out data/solos --count 4000 --max-parts 1 --chord-voices 0")]
 pub struct EnsemblesArgs {
     #[command(flatten)]
     pub set: InstrumentSetArgs,
@@ -184,9 +186,14 @@ pub struct EnsemblesArgs {
     /// Number of ensembles (80% train, 10% valid, 10% test).
     #[arg(long, default_value_t = 1000)]
     pub count: usize,
-    /// Most voices (each a different family) in one ensemble.
+    /// Most instruments (each a different family) in one ensemble.
     #[arg(long, default_value_t = 6)]
     pub max_parts: usize,
+    /// Probability that each sounding voice left over joins one of the chosen keyboard,
+    /// guitar, organ or vocal instruments, which then plays several voices (0: one voice
+    /// per instrument).
+    #[arg(long, default_value_t = 0.5)]
+    pub chord_voices: f64,
     /// Length of each excerpt in seconds.
     #[arg(long, default_value_t = 4.0)]
     pub seconds: f64,
@@ -363,6 +370,7 @@ fn ensembles_options(a: EnsemblesArgs) -> Result<EnsemblesOptions> {
         count: a.count,
         seconds: a.seconds,
         max_parts: a.max_parts,
+        chord_voices: a.chord_voices,
         split_shares: [0.8, 0.1, 0.1],
     })
 }

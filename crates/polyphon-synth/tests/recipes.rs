@@ -498,3 +498,45 @@ fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instru
         ensembles
     );
 }
+
+#[test]
+fn chord_families_may_play_several_voices_as_one_stem() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let midi = dir.path().join("midi");
+    std::fs::create_dir_all(&midi).unwrap();
+    for name in ["a", "b", "c"] {
+        two_voice_midi(&midi.join(format!("{name}.mid")), 8, 48);
+    }
+    let out = dir.path().join("ens");
+    let mut options = EnsemblesOptions::new(vec![sf], midi, out.clone());
+    options.notes.families = only_families(&["bass", "keyboard"]);
+    options.count = 20;
+    options.seconds = 1.5;
+    options.chord_voices = 1.0;
+    let report = run_ensembles(&options).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let ensembles = read_manifest(&out.join("ensembles.jsonl")).unwrap();
+    let mut keyboard_chords = 0;
+    for entry in &ensembles {
+        // One stem per instrument, never two of one family.
+        assert_eq!(entry.stems.len(), entry.families.len());
+        assert!(entry.families.len() < 2 || entry.families[0] != entry.families[1]);
+        let labels = read_csv(&out.join(&entry.labels_csv)).unwrap();
+        let chords = labels.iter().any(|a| {
+            labels
+                .iter()
+                .any(|b| b.pitch != a.pitch && b.onset == a.onset)
+        });
+        if entry.families == ["keyboard"] && chords {
+            keyboard_chords += 1;
+        }
+        // The bass alone plays one voice: never two notes at once.
+        if entry.families == ["bass"] {
+            assert!(!chords, "{}", entry.file);
+        }
+        assert_stems_add_up(&out, entry);
+    }
+    // A keyboard alone takes both voices of the piece whenever it is drawn alone.
+    assert!(keyboard_chords > 0, "{ensembles:?}");
+}

@@ -5,8 +5,12 @@
 //! voices that move together, rhythms and harmony. Each example here is a `seconds`-long
 //! excerpt of one piece of a MIDI folder (e.g. the music21 corpus of `synth pieces`) in
 //! which 1 to `max_parts` of its sounding voices are each given an instrument of a distinct
-//! family. A voice is moved by whole octaves into its family's range (the octave that keeps
-//! most of its notes; the rest are folded in), and plays at a seeded dynamic.
+//! family. With `chord_voices` above 0, each remaining voice joins, with that probability,
+//! one of the chosen chord families (keyboard, guitar, organ, vocal), which then plays
+//! several voices as a piano or a choir does: many notes at once must not mean many
+//! instruments. A voice is moved by whole octaves into its family's range (the octave that
+//! keeps most of its notes; the rest are folded in), and plays at a seeded dynamic. Each
+//! instrument's voices make one stem.
 //!
 //! Instruments are [`plan_instruments`]'s (same SoundFonts, seed, level matching and split
 //! by instrument as `polyphon synth notes`), and the pieces are split too, with the same
@@ -25,6 +29,7 @@ use crate::recipes::mixtures::{finished_mixture, stem_file, write_mixture};
 use crate::recipes::notes::{
     check_audible, instrument_splits, plan_instruments, NoteInstrument, NotesOptions,
 };
+use crate::recipes::phrases::CHORD_FAMILIES;
 use crate::recipes::pieces::midi_files;
 use crate::recipes::RecipeReport;
 use crate::render::render_notes_to_length;
@@ -51,8 +56,11 @@ pub struct EnsemblesOptions {
     /// Number of ensembles, shared among train, valid and test by `split_shares`.
     pub count: usize,
     pub seconds: f64,
-    /// Most voices (and families) in one ensemble.
+    /// Most families (instruments) in one ensemble.
     pub max_parts: usize,
+    /// Probability that a sounding voice left over joins a chosen chord family (0: one
+    /// voice per instrument).
+    pub chord_voices: f64,
     pub split_shares: [f64; 3],
 }
 
@@ -64,6 +72,7 @@ impl EnsemblesOptions {
             count: 1000,
             seconds: 4.0,
             max_parts: 6,
+            chord_voices: 0.0,
             split_shares: [0.8, 0.1, 0.1],
         }
     }
@@ -111,6 +120,17 @@ impl EnsembleJob {
     fn dir(&self) -> String {
         format!("ensembles/{}/ens-{:05}", self.split.name(), self.id)
     }
+
+    /// The instruments that play, each once, in the order of their first voice: one stem each.
+    pub fn players(&self) -> Vec<usize> {
+        let mut players: Vec<usize> = Vec::new();
+        for voice in &self.voices {
+            if !players.contains(&voice.instrument) {
+                players.push(voice.instrument);
+            }
+        }
+        players
+    }
 }
 
 /// Renders the ensembles and writes `ensembles.jsonl`.
@@ -146,8 +166,14 @@ pub fn run_ensembles(options: &EnsemblesOptions) -> Result<RecipeReport> {
 fn check_options(options: &EnsemblesOptions) -> Result<()> {
     if options.count == 0 || options.max_parts == 0 || options.seconds < 1.0 {
         return Err(SynthError::Invalid(
-            "ensembles need a count and a most-voices of at least 1, and at least 1 s each".into(),
+            "ensembles need a count and a most-parts of at least 1, and at least 1 s each".into(),
         ));
+    }
+    if !(0.0..=1.0).contains(&options.chord_voices) {
+        return Err(SynthError::Invalid(format!(
+            "chord voices {} is not a probability",
+            options.chord_voices
+        )));
     }
     if options.notes.soundfonts.is_empty() {
         return Err(SynthError::Invalid("give at least one SoundFont".into()));
@@ -288,25 +314,39 @@ fn draw_ensemble(
         rng.shuffle(&mut sounding);
         let mut family_order: Vec<usize> = (0..families.len()).collect();
         rng.shuffle(&mut family_order);
-        let voices = sounding[..k]
+        // A voice played by `instrument`, at the octave that suits it and a drawn dynamic.
+        let voice = |part: usize, instrument: usize, rng: &mut SeededRng| {
+            let range = playable_range(&instruments[instrument]);
+            let pitches: Vec<u8> = pieces[piece].parts[part]
+                .iter()
+                .filter(|n| n.offset > start && n.onset < end)
+                .map(|n| n.pitch)
+                .collect();
+            Voice {
+                part,
+                instrument,
+                shift: octave_shift(&pitches, range),
+                dynamic: DYNAMIC.0 + (DYNAMIC.1 - DYNAMIC.0) * rng.unit(),
+            }
+        };
+        let mut voices = Vec::new();
+        for (&part, &family) in sounding[..k].iter().zip(&family_order) {
+            let instrument = *rng.choose(&families[family]);
+            voices.push(voice(part, instrument, rng));
+        }
+        let chord_players: Vec<usize> = voices
             .iter()
-            .zip(&family_order)
-            .map(|(&part, &family)| {
-                let instrument = *rng.choose(&families[family]);
-                let range = playable_range(&instruments[instrument]);
-                let pitches: Vec<u8> = pieces[piece].parts[part]
-                    .iter()
-                    .filter(|n| n.offset > start && n.onset < end)
-                    .map(|n| n.pitch)
-                    .collect();
-                Voice {
-                    part,
-                    instrument,
-                    shift: octave_shift(&pitches, range),
-                    dynamic: DYNAMIC.0 + (DYNAMIC.1 - DYNAMIC.0) * rng.unit(),
-                }
-            })
+            .map(|v| v.instrument)
+            .filter(|&i| CHORD_FAMILIES.contains(&instruments[i].family.name))
             .collect();
+        if options.chord_voices > 0.0 && !chord_players.is_empty() {
+            for &part in &sounding[k..] {
+                if rng.unit() < options.chord_voices {
+                    let instrument = *rng.choose(&chord_players);
+                    voices.push(voice(part, instrument, rng));
+                }
+            }
+        }
         return Some((piece, start, voices));
     }
     None
@@ -384,10 +424,10 @@ pub fn excerpt(
 }
 
 fn stem_paths(job: &EnsembleJob, instruments: &[NoteInstrument]) -> Vec<String> {
-    job.voices
+    job.players()
         .iter()
         .enumerate()
-        .map(|(k, v)| stem_file(&job.dir(), k, &instruments[v.instrument].name))
+        .map(|(k, &i)| stem_file(&job.dir(), k, &instruments[i].name))
         .collect()
 }
 
@@ -411,24 +451,32 @@ fn render_ensemble(
     let preroll = PREROLL.min(job.start);
     let cut = (preroll * rate).round() as usize;
     let length = (options.seconds * rate).round() as usize;
-    let part_notes = |voice: &Voice, from: f64, seconds: f64| {
-        let instrument = &instruments[voice.instrument];
-        let part = &pieces[job.piece].parts[voice.part];
-        let range = playable_range(instrument);
-        excerpt(part, from, seconds, voice.shift, range, voice.dynamic)
+    // All voices of one instrument, as one channel plays them.
+    let player_notes = |player: usize, from: f64, seconds: f64| {
+        let range = playable_range(&instruments[player]);
+        let notes: Vec<Note> = job
+            .voices
+            .iter()
+            .filter(|v| v.instrument == player)
+            .flat_map(|v| {
+                let part = &pieces[job.piece].parts[v.part];
+                excerpt(part, from, seconds, v.shift, range, v.dynamic)
+            })
+            .collect();
+        normalize_notes(&notes)
     };
     let mut audio = Vec::new();
     let mut labels = Vec::new();
-    for voice in &job.voices {
-        let instrument = &instruments[voice.instrument];
-        let played = part_notes(voice, job.start - preroll, preroll + options.seconds);
+    for player in job.players() {
+        let instrument = &instruments[player];
+        let played = player_notes(player, job.start - preroll, preroll + options.seconds);
         let mut samples =
             render_notes_to_length(&instrument.instrument, &played, render, cut + length)?;
         samples.drain(..cut);
         let when = format!("in {} from {:.2} s", pieces[job.piece].name, job.start);
         check_audible(instrument, &samples, &when)?;
         audio.push(samples);
-        labels.extend(part_notes(voice, job.start, options.seconds));
+        labels.extend(player_notes(player, job.start, options.seconds));
     }
     crate::notes::sort_notes(&mut labels);
     write_mixture(&paths, audio, &stems, render.sample_rate, &labels)
@@ -441,11 +489,7 @@ fn ensemble_entry(
     example: &Example,
     options: &EnsemblesOptions,
 ) -> ManifestEntry {
-    let players: Vec<&NoteInstrument> = job
-        .voices
-        .iter()
-        .map(|v| &instruments[v.instrument])
-        .collect();
+    let players: Vec<&NoteInstrument> = job.players().iter().map(|&i| &instruments[i]).collect();
     let paths = ExamplePaths::new(Path::new(""), format!("{}/mix", job.dir()));
     ManifestEntry {
         file: paths.wav_name(),

@@ -28,7 +28,7 @@ use crate::rng::SeededRng;
 use crate::{Result, SynthError};
 
 /// Families that play chords and arpeggios as well as melodies.
-const CHORD_FAMILIES: [&str; 4] = ["keyboard", "guitar", "organ", "vocal"];
+pub(crate) const CHORD_FAMILIES: [&str; 4] = ["keyboard", "guitar", "organ", "vocal"];
 
 #[derive(Debug, Clone)]
 pub struct PhrasesOptions {
