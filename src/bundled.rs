@@ -86,8 +86,9 @@ const INSTRUMENT_NET: (&str, &str, &[u8]) = (
 const INSTRUMENT_NET_THRESHOLDS: &str =
     include_str!("../models/mlp-instruments-multi/thresholds.json");
 
-/// Bundled single-label (4-family) model: gradient-boosted trees trained on notes and phrases,
-/// the single-label model that carries best to music (docs/instruments.md). 6.3 MB of JSON.
+/// Bundled single-label (4-family) model: gradient-boosted trees trained on notes, phrases and
+/// solos (voices of real scores), the best on valid of the single-label models that name all
+/// three example instruments right (docs/instruments.md). 9.1 MB of JSON.
 const INSTRUMENT_TREES: (&str, &str) = (
     "gbdt-instruments-single",
     include_str!("../models/gbdt-instruments-single/model.json"),
