@@ -77,14 +77,14 @@ pub fn separation_model(choice: Option<&str>) -> Result<SeparationModel> {
 /// Bundled instrument network: name, sidecar text, weights. The default of `classify`: the
 /// 6-family multi-label model with the best valid Hamming accuracy, see docs/instruments.md.
 const INSTRUMENT_NET: (&str, &str, &[u8]) = (
-    "mlp-instruments-multi",
-    include_str!("../models/mlp-instruments-multi/model.json"),
-    include_bytes!("../models/mlp-instruments-multi/model.bpk"),
+    "frame-mlp-instruments-multi",
+    include_str!("../models/frame-mlp-instruments-multi/model.json"),
+    include_bytes!("../models/frame-mlp-instruments-multi/model.bpk"),
 );
 
-/// The bundled network's per-family thresholds, fitted on the mixtures' valid split.
+/// The bundled network's per-family thresholds, fitted on the valid split of its training data.
 const INSTRUMENT_NET_THRESHOLDS: &str =
-    include_str!("../models/mlp-instruments-multi/thresholds.json");
+    include_str!("../models/frame-mlp-instruments-multi/thresholds.json");
 
 /// Bundled single-label (4-family) model: gradient-boosted trees trained on notes, phrases and
 /// solos (voices of real scores), the best on valid of the single-label models that name all

@@ -10,8 +10,8 @@ that they transfer to music. Standard library only.
     python3 tools/keyboard_on_pieces.py --polyphon target/release/polyphon \
         --pieces data/pieces/pieces.jsonl --model gbdt-instruments-single
     python3 tools/keyboard_on_pieces.py --polyphon target/release/polyphon \
-        --pieces data/pieces/pieces.jsonl --model mlp-instruments-multi \
-        --thresholds models/mlp-instruments-multi/thresholds.json
+        --pieces data/pieces/pieces.jsonl --model frame-mlp-instruments-multi \
+        --thresholds models/frame-mlp-instruments-multi/thresholds.json
 """
 
 import argparse

@@ -38,7 +38,7 @@ pub struct ClassifyArgs {
     #[arg(value_name = "IN", required = true)]
     inputs: Vec<PathBuf>,
     /// Run folder or model.json of `polyphon train instruments`, or a bundled model:
-    /// mlp-instruments-multi (default) or gbdt-instruments-single
+    /// frame-mlp-instruments-multi (default) or gbdt-instruments-single
     #[arg(long, value_name = "RUN")]
     model: Option<PathBuf>,
     /// Multi-label: probability at which every family is listed (default: the model's
