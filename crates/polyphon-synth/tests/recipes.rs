@@ -425,6 +425,16 @@ fn two_voice_midi(path: &Path, beats: u32, first_pitch: u8) {
     smf.save(path).unwrap();
 }
 
+/// `dir/midi` with three two-voice pieces of 8 beats, a semitone apart: one per split.
+fn three_two_voice_pieces(dir: &Path) -> PathBuf {
+    let midi = dir.join("midi");
+    std::fs::create_dir_all(&midi).unwrap();
+    for (k, name) in ["a", "b", "c"].iter().enumerate() {
+        two_voice_midi(&midi.join(format!("{name}.mid")), 8, 48 + k as u8);
+    }
+    midi
+}
+
 #[test]
 fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instrument() {
     let Some(sf) = soundfont() else { return };
@@ -436,11 +446,7 @@ fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instru
         &families,
     ))
     .unwrap();
-    let midi = dir.path().join("midi");
-    std::fs::create_dir_all(&midi).unwrap();
-    for (k, name) in ["a", "b", "c"].iter().enumerate() {
-        two_voice_midi(&midi.join(format!("{name}.mid")), 8, 48 + k as u8);
-    }
+    let midi = three_two_voice_pieces(dir.path());
     std::fs::write(midi.join("broken.mid"), b"not midi").unwrap();
     let out = dir.path().join("ens");
     let mut options = EnsemblesOptions::new(vec![sf], midi, out.clone());
@@ -503,11 +509,7 @@ fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instru
 fn chord_families_may_play_several_voices_as_one_stem() {
     let Some(sf) = soundfont() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let midi = dir.path().join("midi");
-    std::fs::create_dir_all(&midi).unwrap();
-    for name in ["a", "b", "c"] {
-        two_voice_midi(&midi.join(format!("{name}.mid")), 8, 48);
-    }
+    let midi = three_two_voice_pieces(dir.path());
     let out = dir.path().join("ens");
     let mut options = EnsemblesOptions::new(vec![sf], midi, out.clone());
     options.notes.families = only_families(&["bass", "keyboard"]);
