@@ -94,24 +94,37 @@ fn pieces_need_three_soundfonts_for_the_split() {
     assert!(String::from_utf8_lossy(&result.stderr).contains("at least 3 SoundFonts"));
 }
 
-#[test]
-fn ensembles_without_midi_files_are_one_line_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let result = polyphon(&[
+/// `synth ensembles` of the MIDI folder `midi` into `out` (with a SoundFont never reached).
+fn ensembles_into(midi: &std::path::Path, out: &std::path::Path) -> Output {
+    polyphon(&[
         "synth",
         "ensembles",
         "--midi",
-        dir.path().to_str().unwrap(),
+        midi.to_str().unwrap(),
         "--soundfonts",
         "/nowhere/a.sf2",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn ensembles_without_midi_files_are_one_line_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let result = ensembles_into(dir.path(), &out);
     assert_eq!(result.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(stderr.contains("no readable MIDI files"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!out.exists());
+
+    // A folder of broken files says why the first one failed.
+    std::fs::write(dir.path().join("x.mid"), b"junk").unwrap();
+    let result = ensembles_into(dir.path(), &out);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("x.mid: not a readable MIDI"), "{stderr}");
     assert!(!out.exists());
 }
 

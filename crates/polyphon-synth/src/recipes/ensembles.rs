@@ -196,8 +196,14 @@ pub fn read_pieces(options: &EnsemblesOptions, report: &mut RecipeReport) -> Res
         }
     }
     if pieces.is_empty() {
+        // Say why the first file failed: usually all fail for the same reason.
+        let why = report
+            .failures
+            .first()
+            .map(|f| format!(" (first: {f})"))
+            .unwrap_or_default();
         return Err(SynthError::Invalid(format!(
-            "{}: no readable MIDI files",
+            "{}: no readable MIDI files{why}",
             options.midi_dir.display()
         )));
     }
