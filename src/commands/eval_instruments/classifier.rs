@@ -10,16 +10,11 @@ use polyphon_instruments::{
     features_of_files, images_of_files, load_images, load_split, Dataset, GbdtModel, MelImage,
     PooledMel, Task, Thresholds,
 };
+use polyphon_models::instruments::ensemble::sidecar_format;
 use polyphon_models::instruments::store::is_instrument_net_format;
 use polyphon_models::instruments::InstrumentEnsemble;
 use polyphon_synth::manifest::Split;
 use rayon::prelude::*;
-
-/// The one field of a model sidecar that tells its kind (the others are skipped).
-#[derive(serde::Deserialize)]
-struct SidecarKind {
-    format: Option<String>,
-}
 
 pub enum InstrumentClassifier {
     Gbdt(GbdtModel),
@@ -75,14 +70,14 @@ impl InstrumentClassifier {
             .with_context(|| format!("cannot read the model {}", path.display()))?;
         // The whole file is checked before the kind is told from its "format" field: a
         // cut-short file of any kind would otherwise be reported as a broken GBDT model.
-        let kind: SidecarKind = serde_json::from_str(&text).with_context(|| {
+        let format = sidecar_format(&text).with_context(|| {
             format!(
                 "{}: not a polyphon instrument model (the JSON is cut short or malformed)",
                 path.display()
             )
         })?;
         // One read of the sidecar serves both the kind and the model.
-        if kind.format.as_deref().is_some_and(is_instrument_net_format) {
+        if format.as_deref().is_some_and(is_instrument_net_format) {
             let model = InstrumentEnsemble::load_text(&path, &text)?;
             Self::net(model, &path.display().to_string())
         } else {

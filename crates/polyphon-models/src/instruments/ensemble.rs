@@ -144,8 +144,18 @@ impl InstrumentEnsemble {
 
 /// The `format` field of a sidecar's text, if it has one.
 pub fn format_of(text: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    value.get("format")?.as_str().map(str::to_owned)
+    sidecar_format(text).ok().flatten()
+}
+
+/// The `format` field of a model sidecar's text (`None` if it has none), or the error that
+/// makes the text no whole JSON object, e.g. a cut-short file. Only that field is kept: a
+/// multi-megabyte GBDT model is scanned, not built into a tree.
+pub fn sidecar_format(text: &str) -> serde_json::Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct Kind {
+        format: Option<String>,
+    }
+    serde_json::from_str::<Kind>(text).map(|kind| kind.format)
 }
 
 #[cfg(test)]

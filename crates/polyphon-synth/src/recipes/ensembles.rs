@@ -30,7 +30,7 @@ use crate::recipes::notes::{
     check_audible, instrument_splits, plan_instruments, NoteInstrument, NotesOptions,
 };
 use crate::recipes::phrases::CHORD_FAMILIES;
-use crate::recipes::pieces::midi_files;
+use crate::recipes::pieces::{midi_files, piece_name};
 use crate::recipes::RecipeReport;
 use crate::render::render_notes_to_length;
 use crate::rng::SeededRng;
@@ -223,12 +223,6 @@ pub fn read_pieces(options: &EnsemblesOptions, report: &mut RecipeReport) -> Res
     Ok(pieces)
 }
 
-fn piece_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 /// Draws every ensemble from the seed, before any rendering, so the plan never depends on
 /// which files already exist or on thread timing.
 pub fn plan_ensembles(
@@ -323,9 +317,7 @@ fn draw_ensemble(
         // A voice played by `instrument`, at the octave that suits it and a drawn dynamic.
         let voice = |part: usize, instrument: usize, rng: &mut SeededRng| {
             let range = playable_range(&instruments[instrument]);
-            let pitches: Vec<u8> = pieces[piece].parts[part]
-                .iter()
-                .filter(|n| n.offset > start && n.onset < end)
+            let pitches: Vec<u8> = sounding_in(&pieces[piece].parts[part], start, end)
                 .map(|n| n.pitch)
                 .collect();
             Voice {
@@ -358,10 +350,16 @@ fn draw_ensemble(
     None
 }
 
+/// The notes of `part` that sound at some time within `start..end`.
+fn sounding_in(part: &[Note], start: f64, end: f64) -> impl Iterator<Item = &Note> {
+    part.iter()
+        .filter(move |n| n.offset > start && n.onset < end)
+}
+
 /// Seconds of notes of `part` within `start..end` (overlapping notes count twice).
 fn sounding_seconds(part: &[Note], start: f64, end: f64) -> f64 {
-    part.iter()
-        .map(|n| (n.offset.min(end) - n.onset.max(start)).max(0.0))
+    sounding_in(part, start, end)
+        .map(|n| n.offset.min(end) - n.onset.max(start))
         .sum()
 }
 
@@ -412,9 +410,7 @@ pub fn excerpt(
     range: (u8, u8),
     dynamic: f64,
 ) -> Vec<Note> {
-    let notes: Vec<Note> = part
-        .iter()
-        .filter(|n| n.offset > from && n.onset < from + length)
+    let notes: Vec<Note> = sounding_in(part, from, from + length)
         .map(|n| {
             let velocity = (n.velocity as f64 * dynamic).round().clamp(1.0, 127.0) as u8;
             Note::new(

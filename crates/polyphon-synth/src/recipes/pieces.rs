@@ -310,11 +310,17 @@ pub fn load_piece(path: &Path) -> Result<Piece> {
             detail: "no notes within the piano's range".into(),
         });
     }
-    let name = path
-        .file_stem()
+    Ok(Piece {
+        name: piece_name(path),
+        notes,
+    })
+}
+
+/// A piece's name: its MIDI file's stem, made path-safe.
+pub(crate) fn piece_name(path: &Path) -> String {
+    path.file_stem()
         .map(|s| path_safe(&s.to_string_lossy()))
-        .unwrap_or_else(|| "piece".into());
-    Ok(Piece { name, notes })
+        .unwrap_or_else(|| "piece".into())
 }
 
 fn render_piece(
