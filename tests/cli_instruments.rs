@@ -229,6 +229,49 @@ fn single_label_trains_evaluates_and_classifies() {
 }
 
 #[test]
+fn trees_on_the_log_band_scale_are_saved_with_it_and_classify_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = notes_set(dir.path());
+    let run = dir.path().join("run");
+    let (run_arg, data_arg) = (run.to_str().unwrap(), manifest.to_str().unwrap());
+    let output = polyphon(&[
+        "train",
+        "instruments",
+        "--task",
+        "single",
+        "--data",
+        data_arg,
+        "--out",
+        run_arg,
+        "--max-trees",
+        "40",
+        "--bands",
+        "log",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let pooling = &config["pooling"];
+    assert_eq!(
+        (&pooling["bands"], &pooling["scale"]["kind"]),
+        (&146.into(), &"log".into()),
+        "{config}"
+    );
+    let scores = success_json(&eval(run_arg, data_arg, &["--json"]));
+    // Far above chance (0.25) on the toy tones; the features are what this test is about.
+    assert!(scores["accuracy"].as_f64().unwrap() >= 0.75, "{scores}");
+    let flute = dir.path().join("flute-1.wav");
+    let line = success_json(&polyphon(&[
+        "classify",
+        flute.to_str().unwrap(),
+        "--model",
+        run_arg,
+        "--json",
+    ]));
+    assert!(line["labels"]["flute"].as_f64().unwrap() > 0.5, "{line}");
+}
+
+#[test]
 fn multi_label_trains_and_reports_every_family() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = mixtures_set(dir.path());
@@ -542,10 +585,23 @@ fn the_frame_wise_network_trains_and_scores_mixtures() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = mixtures_set(dir.path());
     let run = dir.path().join("frames");
-    let output = train_net("frame-mlp", "multi", &manifest, &run, &["--epochs", "2"]);
+    let extra = ["--epochs", "2", "--bands", "log"];
+    let output = train_net("frame-mlp", "multi", &manifest, &run, &extra);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let sidecar = std::fs::read_to_string(run.join("model.json")).unwrap();
     assert!(sidecar.contains("\"frame-mlp\""), "{sidecar}");
+    // The log scale's 146 bands are the network's input and are saved with it.
+    let description: serde_json::Value = serde_json::from_str(&sidecar).unwrap();
+    let frontend = &description["frontend"];
+    assert_eq!(
+        (
+            &frontend["bands"],
+            &frontend["scale"]["kind"],
+            &frontend["n_fft"]
+        ),
+        (&146.into(), &"log".into(), &2048.into()),
+        "{sidecar}"
+    );
     let scores = success_json(&eval(
         run.to_str().unwrap(),
         manifest.to_str().unwrap(),

@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use polyphon_features::NpyWriter;
-use polyphon_instruments::{load_split, ClassFit, Dataset, GbdtModel, GbdtParams, PooledMel, Task};
+use polyphon_instruments::{
+    load_split, BandScale, ClassFit, Dataset, GbdtModel, GbdtParams, PooledSpectrum, Task,
+};
 use polyphon_synth::manifest::Split;
 use serde::Serialize;
 
@@ -15,7 +17,7 @@ mod net;
 
 #[derive(Args, Debug)]
 #[command(
-    about = "Instrument families: gradient-boosted trees on pooled log-mel spectrograms, or MLP / CNN / ResNet-18 on log-mel images",
+    about = "Instrument families: gradient-boosted trees on pooled log-band (mel or log-frequency) spectrograms, or MLP / CNN / ResNet-18 on log-band images",
     after_help = "Examples:
   polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --out runs/gbdt-single
   polyphon train instruments --model gbdt --task multi --data data/mixtures/mixtures.jsonl --out runs/gbdt-multi --seed 7
@@ -26,10 +28,12 @@ mod net;
   polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl --out runs/r --resume
   polyphon train instruments --model mlp --task single --data data/notes/notes.jsonl \\
       --eq-augment 12 --ensemble 3 --out runs/mlp-single-ensemble
+  polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --bands log --out runs/gbdt-log
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
-frame, mean + max over time, dense 64; cnn: 2 convolutions + dense 64; resnet18: basic blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the 128 x 251
-log-mel image of each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
+frame, mean + max over time, dense 64; cnn: 2 convolutions + dense 64; resnet18: basic
+blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the bands x 251 image of
+each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
 Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
 (RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
@@ -43,7 +47,9 @@ single: the files of exactly one of bass, flute, guitar, keyboard (other familie
 softmax over one log-loss booster per class. multi: every file but the bass + flute pair-*
 sets, six families (bass, flute, guitar, keyboard, organ, vocal) as independent sigmoids.
 Features: 128-band log-mel (16 kHz, n_fft 1024, hop 256, dB re the file's maximum), mean and
-standard deviation per band over 4 equal time segments (1024 values per file).
+standard deviation per band over 4 equal time segments (1024 values per file). --bands log
+uses 146 logarithmic bands instead (24 per octave from 30 Hz to 8 kHz at n_fft 2048, so a
+bass's harmonics fall in separate bands; 1168 values per file).
 Trains on the train split; each class's trees are cut at the lowest log loss on the valid
 split. Writes RUN/model.json (read by `polyphon eval instruments` and `polyphon classify`),
 RUN/config.json, RUN/log.txt and RUN/valid_loss.png."
@@ -71,11 +77,31 @@ pub struct InstrumentsArgs {
     #[arg(long, default_value_t = GbdtParams::default().max_trees)]
     max_trees: usize,
     /// Also write each split's features and targets as float32 .npy files into DIR
-    /// (<split>_x.npy: files x 1024, <split>_y.npy: files x classes), e.g. for XGBoost
+    /// (<split>_x.npy: files x features, <split>_y.npy: files x classes), e.g. for XGBoost
     #[arg(long, value_name = "DIR")]
     export_features: Option<PathBuf>,
+    /// Band scale of the front-end: mel (128 bands, n_fft 1024) or log (146 bands, 24 per
+    /// octave from 30 Hz to 8 kHz, n_fft 2048: resolves low harmonics)
+    #[arg(long, value_enum, default_value = "mel")]
+    bands: BandsArg,
     #[command(flatten)]
     net: net::NetArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BandsArg {
+    Mel,
+    Log,
+}
+
+impl BandsArg {
+    fn pooling(self) -> Result<PooledSpectrum> {
+        let scale = match self {
+            Self::Mel => BandScale::Mel,
+            Self::Log => BandScale::log(),
+        };
+        Ok(PooledSpectrum::with_scale(scale)?)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Serialize)]
@@ -97,7 +123,7 @@ struct RunConfig<'a> {
     model: ModelKind,
     task: Task,
     data: &'a Path,
-    pooling: &'a PooledMel,
+    pooling: &'a PooledSpectrum,
     params: &'a GbdtParams,
     train_files: usize,
     valid_files: usize,
@@ -121,12 +147,13 @@ pub fn run(args: InstrumentsArgs) -> Result<()> {
         &args.data,
         &args.out,
         args.seed,
+        &args.bands.pooling()?,
         &args.net,
     )
 }
 
 fn run_gbdt(args: InstrumentsArgs) -> Result<()> {
-    let pooling = PooledMel::default();
+    let pooling = args.bands.pooling()?;
     let params = GbdtParams {
         budget: args.budget,
         max_trees: args.max_trees,
@@ -225,7 +252,7 @@ fn export(
     dir: &Path,
     manifest: &Path,
     task: Task,
-    pooling: &PooledMel,
+    pooling: &PooledSpectrum,
     loaded: [&Dataset; 2],
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -11,7 +11,7 @@
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use crate::image::MelImage;
+use crate::image::BandImage;
 
 /// Width of the bell as a share of the band axis: its standard deviation is drawn from this
 /// range (a narrow resonance to a broad shelf-like hump).
@@ -46,11 +46,11 @@ impl SpectralAugment {
     }
 
     /// Equalises one `(bands, frames)` image of `params` in place.
-    pub fn apply(&self, image: &mut [f32], params: &MelImage, rng: &mut SeededRng) {
+    pub fn apply(&self, image: &mut [f32], params: &BandImage, rng: &mut SeededRng) {
         if self.is_off() {
             return;
         }
-        let gains = self.gains(params.n_mels, rng);
+        let gains = self.gains(params.bands, rng);
         // Image values are 1 + 2 dB / top_db; -1 is the silent floor.
         let scale = 2.0 / params.top_db;
         let mut peak = f64::NEG_INFINITY;
@@ -74,15 +74,15 @@ impl SpectralAugment {
 mod tests {
     use super::*;
 
-    fn params() -> MelImage {
-        MelImage {
-            n_mels: 16,
+    fn params() -> BandImage {
+        BandImage {
+            bands: 16,
             frames: 5,
-            ..MelImage::default()
+            ..BandImage::default()
         }
     }
 
-    fn image(params: &MelImage) -> Vec<f32> {
+    fn image(params: &BandImage) -> Vec<f32> {
         // A falling spectrum with a silent last frame.
         (0..params.len())
             .map(|i| {
@@ -125,7 +125,7 @@ mod tests {
             let peak = x.iter().fold(f32::MIN, |m, &v| m.max(v));
             assert!((peak - 1.0).abs() < 1e-6, "peak {peak}");
             assert!(x.iter().all(|v| (-1.0..=1.0).contains(v)));
-            for band in 0..p.n_mels {
+            for band in 0..p.bands {
                 assert_eq!(x[band * p.frames + p.frames - 1], -1.0);
             }
             assert_ne!(x, image(&p));
@@ -138,7 +138,7 @@ mod tests {
         let p = params();
         let mut x = image(&p);
         SpectralAugment { eq_db: 6.0 }.apply(&mut x, &p, &mut SeededRng::new(11, "t"));
-        for band in 0..p.n_mels {
+        for band in 0..p.bands {
             let d = x[band * p.frames] - x[band * p.frames + 1];
             assert!((d - 0.01).abs() < 1e-5, "band {band}: {d}");
         }

@@ -1,7 +1,8 @@
 //! From a `polyphon synth` manifest to a feature matrix and labels.
 //!
-//! Every file becomes one flat vector: its log-mel spectrogram (librosa's `melspectrogram`
-//! and `power_to_db(ref=np.max, top_db=80)`) pooled to the mean and standard deviation of
+//! Every file becomes one flat vector: its log-band spectrogram (by default librosa's
+//! `melspectrogram`; or the [log scale](crate::BandScale)) in dB,
+//! `power_to_db(ref=np.max, top_db=80)`, pooled to the mean and standard deviation of
 //! each band over a few equal time segments. For a 4 s note, four segments follow attack,
 //! sustain and release; the dB reference at the file's maximum makes the vector independent
 //! of the SoundFont's level. 128 bands rather than 64: on the notes set's single-label task
@@ -10,14 +11,13 @@
 
 use std::path::{Path, PathBuf};
 
-use polyphon_features::{
-    DbParams, DbReference, Extractor, FeatureMatrix, FeatureSpec, MelFilterbankParams, SpectrumKind,
-};
+use polyphon_features::{DbParams, DbReference, Extractor, FeatureMatrix};
 use polyphon_synth::manifest::{read_split, ManifestEntry, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::image::{images_of_files, MelImage};
+use crate::bands::BandScale;
+use crate::image::{images_of_files, BandImage};
 use crate::{InstrumentError, Result};
 
 /// The four families of the single-label task (the seed's keyboard/bass/flute/guitar set).
@@ -109,62 +109,71 @@ fn is_pair(file: &str) -> bool {
 
 /// The front-end and pooling, saved with every model so inference computes the same vector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PooledMel {
+pub struct PooledSpectrum {
     pub sample_rate: u32,
     pub n_fft: usize,
     pub hop: usize,
-    pub n_mels: usize,
+    /// Bands of the spectrogram (models before the log scale saved it as `n_mels`).
+    #[serde(alias = "n_mels")]
+    pub bands: usize,
     /// Equal time segments, each giving a mean and a standard deviation per band.
     pub segments: usize,
     pub top_db: f64,
+    #[serde(default)]
+    pub scale: BandScale,
 }
 
-impl Default for PooledMel {
+impl Default for PooledSpectrum {
+    /// 128 mel bands at n_fft 1024 (128 rather than 64 chosen with the trees in session 4).
     fn default() -> Self {
         Self {
             sample_rate: 16_000,
-            n_fft: 1024,
+            n_fft: BandScale::Mel.n_fft(),
             hop: 256,
-            n_mels: 128,
+            bands: 128,
             segments: 4,
             top_db: 80.0,
+            scale: BandScale::Mel,
         }
     }
 }
 
-impl PooledMel {
+impl PooledSpectrum {
+    /// The default pooling on `scale`'s bands at its FFT size.
+    pub fn with_scale(scale: BandScale) -> Result<Self> {
+        let mel = Self::default();
+        let n_fft = scale.n_fft();
+        Ok(Self {
+            n_fft,
+            bands: scale.count(mel.sample_rate, n_fft, mel.bands)?,
+            scale,
+            ..mel
+        })
+    }
+
     /// Values per file.
     pub fn len(&self) -> usize {
-        self.segments * 2 * self.n_mels
+        self.segments * 2 * self.bands
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn spec(&self) -> Result<FeatureSpec> {
-        if self.segments == 0 || self.n_mels == 0 {
+    /// The dB band spectrogram, refused when it does not give `bands` bands.
+    pub fn extractor(&self) -> Result<Extractor> {
+        if self.segments == 0 || self.bands == 0 {
             return Err(InstrumentError::Invalid(
-                "pooling needs at least one segment and one mel band".into(),
+                "pooling needs at least one segment and one band".into(),
             ));
         }
-        let mel = MelFilterbankParams {
-            n_mels: self.n_mels,
-            ..MelFilterbankParams::default()
-        };
         let db = DbParams {
             reference: DbReference::Max,
             amin: 1e-10,
             top_db: Some(self.top_db),
         };
-        Ok(FeatureSpec::librosa_mel(
-            self.sample_rate,
-            self.n_fft,
-            self.hop,
-            SpectrumKind::Power,
-            mel,
-            Some(db),
-        )?)
+        self.scale
+            .extractor(self.sample_rate, self.n_fft, self.hop, self.bands, Some(db))
     }
 
     /// The pooled vector of one audio file.
@@ -270,16 +279,21 @@ pub fn load_split(
     manifest: &Path,
     split: Split,
     task: Task,
-    pooling: &PooledMel,
+    pooling: &PooledSpectrum,
 ) -> Result<Dataset> {
     load_with(manifest, split, task, pooling.len(), |files| {
         features_of_files(files, pooling)
     })
 }
 
-/// As [`load_split`], with each file's mel image (row-major `(bands, frames)`) as its
+/// As [`load_split`], with each file's band image (row-major `(bands, frames)`) as its
 /// features: the networks' input.
-pub fn load_images(manifest: &Path, split: Split, task: Task, image: &MelImage) -> Result<Dataset> {
+pub fn load_images(
+    manifest: &Path,
+    split: Split,
+    task: Task,
+    image: &BandImage,
+) -> Result<Dataset> {
     load_with(manifest, split, task, image.len(), |files| {
         images_of_files(files, image)
     })
@@ -335,8 +349,8 @@ pub fn task_entries(
 }
 
 /// Pooled features of many files, row-major, computed one file per rayon task.
-pub fn features_of_files(files: &[PathBuf], pooling: &PooledMel) -> Result<Vec<f32>> {
-    let extractor = Extractor::new(pooling.spec()?)?;
+pub fn features_of_files(files: &[PathBuf], pooling: &PooledSpectrum) -> Result<Vec<f32>> {
+    let extractor = pooling.extractor()?;
     let rows: Vec<Vec<f32>> = files
         .par_iter()
         .map(|path| pooling.features_of(&extractor, path))
@@ -347,6 +361,17 @@ pub fn features_of_files(files: &[PathBuf], pooling: &PooledMel) -> Result<Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pooling_saved_before_the_band_scale_reads_as_mel() {
+        let old = r#"{"sample_rate":16000,"n_fft":1024,"hop":256,"n_mels":128,"segments":4,"top_db":80.0}"#;
+        let pooling: PooledSpectrum = serde_json::from_str(old).unwrap();
+        assert_eq!(pooling, PooledSpectrum::default());
+        let log = PooledSpectrum::with_scale(BandScale::log()).unwrap();
+        let text = serde_json::to_string(&log).unwrap();
+        assert_eq!(serde_json::from_str::<PooledSpectrum>(&text).unwrap(), log);
+        assert_eq!(log.len(), 4 * 2 * 146);
+    }
 
     fn entry(file: &str, families: &[&str]) -> ManifestEntry {
         ManifestEntry {
@@ -402,10 +427,10 @@ mod tests {
             num_bins: 2,
             fps: 1.0,
         };
-        let pooling = PooledMel {
-            n_mels: 2,
+        let pooling = PooledSpectrum {
+            bands: 2,
             segments: 2,
-            ..PooledMel::default()
+            ..PooledSpectrum::default()
         };
         let pooled = pooling.pool(&matrix);
         let std_0_to_3 = (1.25f32).sqrt();
@@ -424,10 +449,10 @@ mod tests {
             num_bins: 2,
             fps: 1.0,
         };
-        let pooling = PooledMel {
-            n_mels: 2,
+        let pooling = PooledSpectrum {
+            bands: 2,
             segments: 3,
-            ..PooledMel::default()
+            ..PooledSpectrum::default()
         };
         assert_eq!(pooling.pool(&matrix), [1.0, 2.0, 0.0, 0.0].repeat(3));
     }

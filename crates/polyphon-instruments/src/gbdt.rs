@@ -22,7 +22,7 @@ use perpetual::{Matrix, PerpetualBooster};
 use polyphon_audio::AtomicFile;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, PooledMel, Task};
+use crate::dataset::{Dataset, PooledSpectrum, Task};
 use crate::{InstrumentError, Result};
 
 /// The `format` field of a model file.
@@ -73,7 +73,7 @@ pub struct GbdtModel {
     pub format: String,
     pub task: Task,
     pub classes: Vec<String>,
-    pub pooling: PooledMel,
+    pub pooling: PooledSpectrum,
     pub params: GbdtParams,
     boosters: Vec<PerpetualBooster>,
 }
@@ -96,7 +96,7 @@ impl GbdtModel {
     pub fn train(
         train: &Dataset,
         valid: Option<&Dataset>,
-        pooling: &PooledMel,
+        pooling: &PooledSpectrum,
         params: &GbdtParams,
         mut on_class: impl FnMut(&ClassFit),
     ) -> Result<(Self, Vec<ClassFit>)> {
@@ -240,7 +240,7 @@ fn new_booster(params: &GbdtParams) -> Result<PerpetualBooster> {
         .set_iteration_limit(Some(params.max_trees)))
 }
 
-fn check_width(data: &Dataset, pooling: &PooledMel) -> Result<()> {
+fn check_width(data: &Dataset, pooling: &PooledSpectrum) -> Result<()> {
     if data.num_features != pooling.len() {
         return Err(InstrumentError::Invalid(format!(
             "data has {} features per file, the front-end gives {}",
@@ -344,11 +344,11 @@ mod tests {
         }
     }
 
-    fn pooling_of_width_4() -> PooledMel {
-        PooledMel {
-            n_mels: 2,
+    fn pooling_of_width_4() -> PooledSpectrum {
+        PooledSpectrum {
+            bands: 2,
             segments: 1,
-            ..PooledMel::default()
+            ..PooledSpectrum::default()
         }
     }
 

@@ -1,59 +1,70 @@
-//! The networks' input: a file's 128-band log-mel spectrogram as an image `(bands, frames)`.
+//! The networks' input: a file's log-band spectrogram as an image `(bands, frames)`.
 //!
-//! The same front-end as [`PooledMel`](crate::PooledMel) (librosa's `melspectrogram` at
-//! 16 kHz, n_fft 1024, hop 256, power 2, Slaney mels, `power_to_db(ref=np.max, top_db=80)`),
-//! not pooled: `frames` columns (251 = a 4 s file), longer inputs cropped, shorter ones padded
-//! with silence. dB values map linearly from [-top_db, 0] to [-1, 1], a range the first layer
-//! of every network handles without further normalisation.
+//! The same front-end as [`PooledSpectrum`](crate::PooledSpectrum) (by default librosa's
+//! `melspectrogram` at 16 kHz, n_fft 1024, hop 256, power 2, 128 Slaney mels,
+//! `power_to_db(ref=np.max, top_db=80)`; or the [log scale](crate::BandScale)), not pooled:
+//! `frames` columns (251 = a 4 s file), longer inputs cropped, shorter ones padded with
+//! silence. dB values map linearly from [-top_db, 0] to [-1, 1], a range the first layer of
+//! every network handles without further normalisation.
 
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::read_mono;
-use polyphon_features::{Extractor, FeatureSpec, MelFilterbankParams, SpectrumKind};
+use polyphon_features::Extractor;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::PooledMel;
+use crate::bands::BandScale;
+use crate::dataset::PooledSpectrum;
 use crate::{InstrumentError, Result};
 
 /// See the [module documentation](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MelImage {
+pub struct BandImage {
     pub sample_rate: u32,
     pub n_fft: usize,
     pub hop: usize,
-    pub n_mels: usize,
+    /// Rows of the image (models before the log scale saved it as `n_mels`).
+    #[serde(alias = "n_mels")]
+    pub bands: usize,
     /// Columns of the image.
     pub frames: usize,
     pub top_db: f64,
+    #[serde(default)]
+    pub scale: BandScale,
 }
 
-impl Default for MelImage {
-    /// The trees' front-end (`PooledMel`'s defaults), unpooled: 251 frames, a 4 s file.
+impl Default for BandImage {
+    /// The trees' front-end (`PooledSpectrum`'s defaults), unpooled: 251 frames, a 4 s file.
     fn default() -> Self {
-        let pooled = PooledMel::default();
-        Self {
-            sample_rate: pooled.sample_rate,
-            n_fft: pooled.n_fft,
-            hop: pooled.hop,
-            n_mels: pooled.n_mels,
-            frames: 251,
-            top_db: pooled.top_db,
-        }
+        Self::of_pooling(&PooledSpectrum::default(), 251)
     }
 }
 
-/// The power mel spectrogram front-end, reused across files (it holds the FFT plan and the
+/// The power band spectrogram front-end, reused across files (it holds the FFT plan and the
 /// filterbank).
-pub struct MelImager {
-    params: MelImage,
+pub struct BandImager {
+    params: BandImage,
     extractor: Extractor,
 }
 
-impl MelImage {
+impl BandImage {
+    /// `pooling`'s front-end, unpooled, `frames` columns.
+    pub fn of_pooling(pooling: &PooledSpectrum, frames: usize) -> Self {
+        Self {
+            sample_rate: pooling.sample_rate,
+            n_fft: pooling.n_fft,
+            hop: pooling.hop,
+            bands: pooling.bands,
+            frames,
+            top_db: pooling.top_db,
+            scale: pooling.scale,
+        }
+    }
+
     /// Values per image.
     pub fn len(&self) -> usize {
-        self.n_mels * self.frames
+        self.bands * self.frames
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,35 +76,26 @@ impl MelImage {
         (self.frames - 1) * self.hop
     }
 
-    pub fn imager(&self) -> Result<MelImager> {
-        if self.frames == 0 || self.n_mels == 0 || self.top_db <= 0.0 {
+    pub fn imager(&self) -> Result<BandImager> {
+        if self.frames == 0 || self.bands == 0 || self.top_db <= 0.0 {
             return Err(InstrumentError::Invalid(
-                "a mel image needs frames, bands and a positive top_db".into(),
+                "an image needs frames, bands and a positive top_db".into(),
             ));
         }
-        let mel = MelFilterbankParams {
-            n_mels: self.n_mels,
-            ..MelFilterbankParams::default()
-        };
         // Power only: the dB scaling relative to the image's maximum is done here, since the
         // extractor computes rows of in-memory audio only with pointwise scalings.
-        let spec = FeatureSpec::librosa_mel(
-            self.sample_rate,
-            self.n_fft,
-            self.hop,
-            SpectrumKind::Power,
-            mel,
-            None,
-        )?;
-        Ok(MelImager {
+        let extractor =
+            self.scale
+                .extractor(self.sample_rate, self.n_fft, self.hop, self.bands, None)?;
+        Ok(BandImager {
             params: self.clone(),
-            extractor: Extractor::new(spec)?,
+            extractor,
         })
     }
 }
 
-impl MelImager {
-    pub fn params(&self) -> &MelImage {
+impl BandImager {
+    pub fn params(&self) -> &BandImage {
         &self.params
     }
 
@@ -128,8 +130,8 @@ impl MelImager {
         let reference = db(peak);
         let mut image = vec![-1f32; p.len()];
         for frame in 0..frames {
-            for band in 0..p.n_mels {
-                let level = (db(rows[frame * p.n_mels + band]) - reference).max(-p.top_db);
+            for band in 0..p.bands {
+                let level = (db(rows[frame * p.bands + band]) - reference).max(-p.top_db);
                 image[band * p.frames + frame] = (1.0 + 2.0 * level / p.top_db) as f32;
             }
         }
@@ -138,7 +140,7 @@ impl MelImager {
 }
 
 /// Images of many files, row-major `(files, bands · frames)`, one file per rayon task.
-pub fn images_of_files(files: &[PathBuf], params: &MelImage) -> Result<Vec<f32>> {
+pub fn images_of_files(files: &[PathBuf], params: &BandImage) -> Result<Vec<f32>> {
     let imager = params.imager()?;
     let rows: Vec<Vec<f32>> = files
         .par_iter()
@@ -153,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_tone_fills_the_image_and_silence_pads_it() {
-        let params = MelImage::default();
+        let params = BandImage::default();
         let imager = params.imager().unwrap();
         // One second of 440 Hz: 63 frames, the rest padded.
         let samples: Vec<f32> = (0..16_000)
@@ -174,7 +176,7 @@ mod tests {
 
     #[test]
     fn matches_the_pooled_front_end() {
-        // The image's dB values are those PooledMel pools: compare the first segment's means.
+        // The image's dB values are those PooledSpectrum pools: compare the first segment's means.
         let samples: Vec<f32> = (0..64_000)
             .map(|i| (i as f32 * 0.05).sin() * (1.0 + (i as f32 * 0.0003).sin()))
             .collect();
@@ -188,10 +190,10 @@ mod tests {
             polyphon_audio::WavFormat::Float32,
         )
         .unwrap();
-        let pooled = crate::PooledMel::default();
-        let extractor = Extractor::new(pooled.spec().unwrap()).unwrap();
+        let pooled = crate::PooledSpectrum::default();
+        let extractor = pooled.extractor().unwrap();
         let vector = pooled.features_of(&extractor, &path).unwrap();
-        let image = MelImage::default()
+        let image = BandImage::default()
             .imager()
             .unwrap()
             .image_of_file(&path)
@@ -201,5 +203,39 @@ mod tests {
             let mean_db = row.iter().map(|&v| (v as f64 - 1.0) * 40.0).sum::<f64>() / 62.0;
             assert!((mean_db - vector[band] as f64).abs() < 1e-3, "band {band}");
         }
+    }
+
+    /// Peaks of the time-averaged band profile below `max_band` (bands louder than both
+    /// neighbours).
+    fn low_peaks(image: &[f32], params: &BandImage, max_band: usize) -> usize {
+        let frames = 60;
+        let profile: Vec<f32> = (0..max_band)
+            .map(|band| image[band * params.frames..][..frames].iter().sum::<f32>())
+            .collect();
+        (1..max_band - 1)
+            .filter(|&b| profile[b] > profile[b - 1] && profile[b] > profile[b + 1])
+            .count()
+    }
+
+    #[test]
+    fn the_log_scale_resolves_two_bass_tones_the_mel_scale_merges() {
+        // 55 Hz (A1) and 82.4 Hz (E2), 27 Hz apart: mel bands are 23 Hz apart there and 47 Hz
+        // wide, log bands are single 7.8 Hz FFT bins.
+        let samples: Vec<f32> = (0..32_000)
+            .map(|i| {
+                let t = i as f32 / 16_000.0;
+                (std::f32::consts::TAU * 55.0 * t).sin() + (std::f32::consts::TAU * 82.4 * t).sin()
+            })
+            .collect();
+        let mel = BandImage::default();
+        let log = BandImage::of_pooling(
+            &crate::PooledSpectrum::with_scale(BandScale::log()).unwrap(),
+            251,
+        );
+        assert_eq!((log.bands, log.n_fft), (146, 2048));
+        let image_of = |p: &BandImage| p.imager().unwrap().image_of_samples(&samples).unwrap();
+        // Bands below 200 Hz: 8 mel bands, 22 log bands.
+        assert_eq!(low_peaks(&image_of(&mel), &mel, 8), 1);
+        assert_eq!(low_peaks(&image_of(&log), &log, 22), 2);
     }
 }

@@ -1,8 +1,9 @@
 //! Instrument recognition for polyphon: which instrument families sound in a clip.
 //!
-//! * [`dataset`]: a `polyphon synth` manifest split to pooled log-mel vectors and labels,
+//! * [`bands`]: the front-ends' band scale, mel or logarithmic.
+//! * [`dataset`]: a `polyphon synth` manifest split to pooled log-band vectors and labels,
 //!   for the single-label (4 families) and multi-label (6 families) tasks.
-//! * [`image`]: the networks' input, the unpooled log-mel image of a file;
+//! * [`image`]: the networks' input, the unpooled log-band image of a file;
 //!   [`mixer`]: multi-label examples mixed on the fly from single notes; [`augment`]: random
 //!   equalisation of training images.
 //! * [`gbdt`]: gradient-boosted trees (perpetual), one booster per class, early stopping on
@@ -14,6 +15,7 @@
 //!   decision thresholds fitted on a validation split.
 
 pub mod augment;
+pub mod bands;
 pub mod breakdown;
 pub mod dataset;
 mod error;
@@ -26,13 +28,14 @@ pub mod plot;
 pub mod thresholds;
 
 pub use augment::SpectralAugment;
+pub use bands::BandScale;
 pub use dataset::{
-    features_of_files, load_images, load_split, task_entries, Dataset, PooledMel, Task,
+    features_of_files, load_images, load_split, task_entries, Dataset, PooledSpectrum, Task,
 };
 pub use error::InstrumentError;
 pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
-pub use image::{images_of_files, MelImage, MelImager};
+pub use image::{images_of_files, BandImage, BandImager};
 pub use mixer::NoteMixer;
 pub use thresholds::{fit_thresholds, Thresholds};
 

@@ -4,7 +4,7 @@
 //! notes set has 8,364 training notes of the same six families (and the same training
 //! SoundFonts, so validation and test timbres stay unseen). Each mixed example sums 1 to
 //! `max_parts` notes of distinct families, each at a random gain, labelled with the union of
-//! their families, and becomes a mel image exactly as a file does. The real mixtures sum
+//! their families, and becomes an image exactly as a file does. The real mixtures sum
 //! their notes at rendered level too; the random gains add variety in balance.
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use polyphon_synth::rng::SeededRng;
 use rayon::prelude::*;
 
 use crate::dataset::{Dataset, Task, MULTI_CLASSES};
-use crate::image::{MelImage, MelImager};
+use crate::image::{BandImage, BandImager};
 use crate::{InstrumentError, Result};
 
 /// Gains of the mixed notes, in dB.
@@ -27,14 +27,19 @@ pub struct NoteMixer {
     notes: Vec<Vec<f32>>,
     /// Note indices of each class of [`MULTI_CLASSES`].
     by_class: Vec<Vec<usize>>,
-    imager: MelImager,
+    imager: BandImager,
     max_parts: usize,
 }
 
 impl NoteMixer {
     /// Reads the notes of `split` of a notes manifest whose one family is one of the six
     /// multi-label classes.
-    pub fn load(manifest: &Path, split: Split, image: &MelImage, max_parts: usize) -> Result<Self> {
+    pub fn load(
+        manifest: &Path,
+        split: Split,
+        image: &BandImage,
+        max_parts: usize,
+    ) -> Result<Self> {
         let root = manifest.parent().unwrap_or(Path::new("."));
         let mut files = Vec::new();
         let mut classes = Vec::new();

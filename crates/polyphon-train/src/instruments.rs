@@ -1,4 +1,4 @@
-//! Training of the instrument-family networks (MLP, CNN, ResNet-18) on mel images.
+//! Training of the instrument-family networks (MLP, CNN, ResNet-18) on band images.
 //!
 //! Seeded (shuffles, initialisation, dropout and mixed examples are functions of the seed and
 //! the epoch), resumable (weights, Adam state and the log after every epoch), with the
@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use polyphon_instruments::metrics::multi_label_report;
 use polyphon_instruments::{
-    score, Dataset, Evaluation, MelImage, NoteMixer, SpectralAugment, Task, Thresholds,
+    score, BandImage, Dataset, Evaluation, NoteMixer, SpectralAugment, Task, Thresholds,
 };
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
@@ -109,11 +109,11 @@ impl InstrumentTrainConfig {
     }
 }
 
-/// What a run trains and validates on: mel images of the front-end `image`, and optionally a
+/// What a run trains and validates on: images of the front-end `image`, and optionally a
 /// mixer of single notes for extra multi-label examples.
 #[derive(Clone, Copy)]
 pub struct InstrumentData<'a> {
-    pub image: &'a MelImage,
+    pub image: &'a BandImage,
     pub train: &'a Dataset,
     pub valid: &'a Dataset,
     pub mixer: Option<&'a NoteMixer>,
@@ -177,9 +177,9 @@ pub fn train_instruments(
     for data in [train, valid] {
         if data.task != config.task || data.num_features != image.len() || data.is_empty() {
             return Err(TrainError::Invalid(format!(
-                "the data must be non-empty {}-label mel images of {} x {}",
+                "the data must be non-empty {}-label images of {} x {}",
                 config.task.name(),
-                image.n_mels,
+                image.bands,
                 image.frames
             )));
         }
@@ -196,7 +196,7 @@ pub fn train_instruments(
     let spec = NetSpec {
         architecture,
         width: config.width,
-        bins: image.n_mels,
+        bins: image.bands,
         frames: image.frames,
         classes: config.task.classes().len(),
     };
@@ -509,11 +509,11 @@ mod tests {
 
     const SIDE: usize = 16;
 
-    fn image() -> MelImage {
-        MelImage {
-            n_mels: SIDE,
+    fn image() -> BandImage {
+        BandImage {
+            bands: SIDE,
             frames: SIDE,
-            ..MelImage::default()
+            ..BandImage::default()
         }
     }
 
@@ -550,7 +550,11 @@ mod tests {
         }
     }
 
-    fn data<'a>(image: &'a MelImage, train: &'a Dataset, valid: &'a Dataset) -> InstrumentData<'a> {
+    fn data<'a>(
+        image: &'a BandImage,
+        train: &'a Dataset,
+        valid: &'a Dataset,
+    ) -> InstrumentData<'a> {
         InstrumentData {
             image,
             train,
@@ -719,7 +723,7 @@ mod tests {
         let tiny = image();
         let error = train_instruments(&bce, &data(&tiny, &a, &b), dir.path(), false, |_| {});
         assert!(error.unwrap_err().to_string().contains("does not fit"));
-        let wrong = MelImage {
+        let wrong = BandImage {
             frames: 32,
             ..image()
         };

@@ -1,5 +1,5 @@
 //! A trained instrument model of either kind, as `eval instruments` and `classify` use it:
-//! gradient-boosted trees on pooled features, or networks on mel images (one, or an ensemble
+//! gradient-boosted trees on pooled features, or networks on band images (one, or an ensemble
 //! whose probabilities are averaged). The run's `model.json` says which (a network's sidecar
 //! has `"format": "polyphon-instrument-net"`, an ensemble's `polyphon-instrument-ensemble`).
 
@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use polyphon_instruments::{
-    features_of_files, images_of_files, load_images, load_split, Dataset, GbdtModel, MelImage,
-    PooledMel, Task, Thresholds,
+    features_of_files, images_of_files, load_images, load_split, BandImage, Dataset, GbdtModel,
+    PooledSpectrum, Task, Thresholds,
 };
 use polyphon_models::instruments::ensemble::sidecar_format;
 use polyphon_models::instruments::store::is_instrument_net_format;
@@ -22,7 +22,7 @@ pub enum InstrumentClassifier {
     Net {
         /// Boxed: the networks' layer descriptors are ten times the GBDT variant's size.
         model: Box<InstrumentEnsemble>,
-        image: MelImage,
+        image: BandImage,
     },
 }
 
@@ -87,10 +87,10 @@ impl InstrumentClassifier {
 
     /// Networks whose sidecars name their front-end.
     pub fn net(model: InstrumentEnsemble, name: &str) -> Result<Self> {
-        let image: MelImage = serde_json::from_value(model.description().frontend.clone())
-            .with_context(|| format!("{name}: the sidecar's front-end is not a mel image"))?;
+        let image: BandImage = serde_json::from_value(model.description().frontend.clone())
+            .with_context(|| format!("{name}: the sidecar's front-end is not a band image"))?;
         let spec = &model.description().spec;
-        if (image.n_mels, image.frames) != (spec.bins, spec.frames) {
+        if (image.bands, image.frames) != (spec.bins, spec.frames) {
             anyhow::bail!("{name}: the front-end does not match the network's input");
         }
         Ok(Self::Net {
@@ -169,19 +169,12 @@ impl InstrumentClassifier {
     }
 }
 
-/// The pooled vector of in-memory samples: the mel image of the whole clip, back in dB,
-/// pooled as `PooledMel` pools a file.
-fn pooled_of_samples(pooling: &PooledMel, samples: &[f32]) -> Result<Vec<f32>> {
-    let image = MelImage {
-        sample_rate: pooling.sample_rate,
-        n_fft: pooling.n_fft,
-        hop: pooling.hop,
-        n_mels: pooling.n_mels,
-        frames: samples.len() / pooling.hop + 1,
-        top_db: pooling.top_db,
-    };
+/// The pooled vector of in-memory samples: the band image of the whole clip, back in dB,
+/// pooled as `PooledSpectrum` pools a file.
+fn pooled_of_samples(pooling: &PooledSpectrum, samples: &[f32]) -> Result<Vec<f32>> {
+    let image = BandImage::of_pooling(pooling, samples.len() / pooling.hop + 1);
     let values = image.imager()?.image_of_samples(samples)?;
-    let (bands, frames) = (image.n_mels, image.frames);
+    let (bands, frames) = (image.bands, image.frames);
     let mut rows = vec![0f32; values.len()];
     for band in 0..bands {
         for frame in 0..frames {

@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use polyphon_instruments::{load_images, MelImage, NoteMixer, SpectralAugment, Task};
+use polyphon_instruments::{
+    load_images, BandImage, NoteMixer, PooledSpectrum, SpectralAugment, Task,
+};
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
 use polyphon_train::{
@@ -60,9 +62,10 @@ pub fn run(
     data: &Path,
     out: &Path,
     seed: u64,
+    pooling: &PooledSpectrum,
     args: &NetArgs,
 ) -> Result<()> {
-    let image = MelImage::default();
+    let image = BandImage::of_pooling(pooling, BandImage::default().frames);
     let config = InstrumentTrainConfig {
         architecture: architecture.into(),
         width: args.width,

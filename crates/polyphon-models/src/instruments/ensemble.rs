@@ -181,7 +181,7 @@ mod tests {
         let net = InstrumentNet::new(&spec, &device).unwrap();
         let names = (0..classes).map(|c| format!("class{c}")).collect();
         let description =
-            InstrumentNetDescription::new(spec, names, loss, serde_json::json!({"n_mels": 16}));
+            InstrumentNetDescription::new(spec, names, loss, serde_json::json!({"bands": 16}));
         InstrumentNetModel::new(net, description)
     }
 

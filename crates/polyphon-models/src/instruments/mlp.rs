@@ -12,7 +12,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-/// Time segments of the pooling (as `polyphon_instruments::PooledMel`).
+/// Time segments of the pooling (as `polyphon_instruments::PooledSpectrum`).
 pub const SEGMENTS: usize = 4;
 
 /// See the [module documentation](self).

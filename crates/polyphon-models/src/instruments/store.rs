@@ -31,7 +31,7 @@ pub struct InstrumentNetDescription {
     /// The loss it was trained with; `ce` means single-label (softmax).
     pub loss: Loss,
     /// The front-end's parameters, as the data crate writes them (this crate does not read
-    /// them; `polyphon_instruments::MelImage` does).
+    /// them; `polyphon_instruments::BandImage` does).
     pub frontend: serde_json::Value,
     pub precision: Precision,
     /// Weight file, relative to the sidecar's folder.
