@@ -15,6 +15,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::{InstrumentError, Result};
 
+/// The STFT grid and band count of a front-end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BandGrid {
+    pub sample_rate: u32,
+    pub n_fft: usize,
+    pub hop: usize,
+    pub bands: usize,
+}
+
 /// See the [module documentation](self). Saved with every model (`"scale"`); models without
 /// it are mel models, as every model before this option was.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -51,16 +60,15 @@ impl BandScale {
     }
 
     /// The power (or dB, with `db`) band spectrogram on librosa's STFT grid (periodic Hann,
-    /// centred frames, Nyquist bin). `bands` is the mel band count; a log scale's count
-    /// follows from its parameters and is checked by [`Self::extractor`].
-    pub fn spec(
-        &self,
-        sample_rate: u32,
-        n_fft: usize,
-        hop: usize,
-        bands: usize,
-        db: Option<DbParams>,
-    ) -> Result<FeatureSpec> {
+    /// centred frames, Nyquist bin). `grid.bands` is the mel band count; a log scale's
+    /// count follows from its parameters and is checked by [`Self::extractor`].
+    fn spec(&self, grid: &BandGrid, db: Option<DbParams>) -> Result<FeatureSpec> {
+        let BandGrid {
+            sample_rate,
+            n_fft,
+            hop,
+            bands,
+        } = *grid;
         let scaling = db.map_or(Scaling::Linear, Scaling::PowerDb);
         let spec = match *self {
             Self::Mel => {
@@ -91,19 +99,14 @@ impl BandScale {
 
     /// The extractor of [`Self::spec`], refused when it does not give `bands` bands (a model
     /// file whose front-end was edited, or a log scale given a wrong count).
-    pub fn extractor(
-        &self,
-        sample_rate: u32,
-        n_fft: usize,
-        hop: usize,
-        bands: usize,
-        db: Option<DbParams>,
-    ) -> Result<Extractor> {
-        let extractor = Extractor::new(self.spec(sample_rate, n_fft, hop, bands, db)?)?;
-        if extractor.num_bins() != bands {
+    pub fn extractor(&self, grid: &BandGrid, db: Option<DbParams>) -> Result<Extractor> {
+        let extractor = Extractor::new(self.spec(grid, db)?)?;
+        if extractor.num_bins() != grid.bands {
             return Err(InstrumentError::Invalid(format!(
-                "the {self:?} front-end at n_fft {n_fft} gives {} bands, not {bands}",
-                extractor.num_bins()
+                "the {self:?} front-end at n_fft {} gives {} bands, not {}",
+                grid.n_fft,
+                extractor.num_bins(),
+                grid.bands
             )));
         }
         Ok(extractor)
@@ -114,7 +117,13 @@ impl BandScale {
         match self {
             Self::Mel => Ok(mel_bands),
             Self::Log { .. } => {
-                let spec = self.spec(sample_rate, n_fft, n_fft / 4, 1, None)?;
+                let grid = BandGrid {
+                    sample_rate,
+                    n_fft,
+                    hop: n_fft / 4,
+                    bands: 0,
+                };
+                let spec = self.spec(&grid, None)?;
                 Ok(Extractor::new(spec)?.num_bins())
             }
         }
@@ -131,12 +140,18 @@ mod tests {
         assert_eq!(log.count(16_000, 2048, 0).unwrap(), 146);
         assert_eq!(BandScale::Mel.count(16_000, 1024, 128).unwrap(), 128);
         // A wrong count is refused, not silently used.
-        let err = log.extractor(16_000, 2048, 256, 128, None).err().unwrap();
+        let grid = |bands| BandGrid {
+            sample_rate: 16_000,
+            n_fft: 2048,
+            hop: 256,
+            bands,
+        };
+        let err = log.extractor(&grid(128), None).err().unwrap();
         assert!(
             err.to_string().contains("gives 146 bands, not 128"),
             "{err}"
         );
-        assert!(log.extractor(16_000, 2048, 256, 146, None).is_ok());
+        assert!(log.extractor(&grid(146), None).is_ok());
     }
 
     #[test]

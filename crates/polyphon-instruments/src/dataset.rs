@@ -16,7 +16,7 @@ use polyphon_synth::manifest::{read_split, ManifestEntry, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::bands::BandScale;
+use crate::bands::{BandGrid, BandScale};
 use crate::image::{images_of_files, BandImage};
 use crate::{InstrumentError, Result};
 
@@ -160,6 +160,15 @@ impl PooledSpectrum {
         self.len() == 0
     }
 
+    pub fn grid(&self) -> BandGrid {
+        BandGrid {
+            sample_rate: self.sample_rate,
+            n_fft: self.n_fft,
+            hop: self.hop,
+            bands: self.bands,
+        }
+    }
+
     /// The dB band spectrogram, refused when it does not give `bands` bands.
     pub fn extractor(&self) -> Result<Extractor> {
         if self.segments == 0 || self.bands == 0 {
@@ -172,8 +181,7 @@ impl PooledSpectrum {
             amin: 1e-10,
             top_db: Some(self.top_db),
         };
-        self.scale
-            .extractor(self.sample_rate, self.n_fft, self.hop, self.bands, Some(db))
+        self.scale.extractor(&self.grid(), Some(db))
     }
 
     /// The pooled vector of one audio file.

@@ -14,7 +14,7 @@ use polyphon_features::Extractor;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::bands::BandScale;
+use crate::bands::{BandGrid, BandScale};
 use crate::dataset::PooledSpectrum;
 use crate::{InstrumentError, Result};
 
@@ -84,9 +84,13 @@ impl BandImage {
         }
         // Power only: the dB scaling relative to the image's maximum is done here, since the
         // extractor computes rows of in-memory audio only with pointwise scalings.
-        let extractor =
-            self.scale
-                .extractor(self.sample_rate, self.n_fft, self.hop, self.bands, None)?;
+        let grid = BandGrid {
+            sample_rate: self.sample_rate,
+            n_fft: self.n_fft,
+            hop: self.hop,
+            bands: self.bands,
+        };
+        let extractor = self.scale.extractor(&grid, None)?;
         Ok(BandImager {
             params: self.clone(),
             extractor,

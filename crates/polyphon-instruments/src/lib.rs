@@ -28,7 +28,7 @@ pub mod plot;
 pub mod thresholds;
 
 pub use augment::SpectralAugment;
-pub use bands::BandScale;
+pub use bands::{BandGrid, BandScale};
 pub use dataset::{
     features_of_files, load_images, load_split, task_entries, Dataset, PooledSpectrum, Task,
 };
