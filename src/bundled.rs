@@ -86,17 +86,39 @@ const INSTRUMENT_NET: (&str, &str, &[u8]) = (
 const INSTRUMENT_NET_THRESHOLDS: &str =
     include_str!("../models/frame-mlp-instruments-multi/thresholds.json");
 
-/// Bundled single-label (4-family) model: gradient-boosted trees trained on notes, phrases and
-/// solos (voices of real scores), the best on valid of the single-label models that name all
-/// three example instruments right (docs/instruments.md). 9.1 MB of JSON.
+/// Bundled single-label (4-family) trees: gradient-boosted trees on 146 logarithmic bands,
+/// trained on notes, phrases and solos (voices of real scores), the best trees on valid
+/// (docs/instruments.md). 8.6 MB of JSON.
 const INSTRUMENT_TREES: (&str, &str) = (
     "gbdt-instruments-single",
     include_str!("../models/gbdt-instruments-single/model.json"),
 );
 
+/// Bundled single-label (4-family) network: three MLPs (seeds 0, 1, 2) on 146 logarithmic
+/// bands, trained on notes, phrases and solos, their probabilities averaged; the best on
+/// valid of the single-label models that name all three example instruments right
+/// (docs/instruments.md). Each member's sidecar and weights.
+const INSTRUMENT_MLPS: (&str, [(&str, &[u8]); 3]) = (
+    "mlp-instruments-single",
+    [
+        (
+            include_str!("../models/mlp-instruments-single/member-0/model.json"),
+            include_bytes!("../models/mlp-instruments-single/member-0/model.bpk"),
+        ),
+        (
+            include_str!("../models/mlp-instruments-single/member-1/model.json"),
+            include_bytes!("../models/mlp-instruments-single/member-1/model.bpk"),
+        ),
+        (
+            include_str!("../models/mlp-instruments-single/member-2/model.json"),
+            include_bytes!("../models/mlp-instruments-single/member-2/model.bpk"),
+        ),
+    ],
+);
+
 /// Names `classify --model` accepts for the bundled instrument models.
-pub fn instrument_names() -> [&'static str; 2] {
-    [INSTRUMENT_NET.0, INSTRUMENT_TREES.0]
+pub fn instrument_names() -> [&'static str; 3] {
+    [INSTRUMENT_NET.0, INSTRUMENT_MLPS.0, INSTRUMENT_TREES.0]
 }
 
 /// A model for `classify` and the per-family thresholds fitted for it (`None` where there
@@ -110,6 +132,7 @@ pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentChoice> {
     match text.as_deref() {
         None => bundled_instrument_net(),
         Some(name) if name == INSTRUMENT_NET.0 => bundled_instrument_net(),
+        Some(name) if name == INSTRUMENT_MLPS.0 => Ok((bundled_instrument_mlps()?, None)),
         Some(name) if name == INSTRUMENT_TREES.0 => {
             let (name, json) = INSTRUMENT_TREES;
             let model = GbdtModel::from_json(Path::new(name), json.as_bytes())
@@ -129,6 +152,17 @@ fn bundled_thresholds() -> Result<Thresholds> {
     let name = Path::new(INSTRUMENT_NET.0);
     Thresholds::from_json(name, INSTRUMENT_NET_THRESHOLDS)
         .with_context(|| format!("the bundled thresholds of {}", INSTRUMENT_NET.0))
+}
+
+fn bundled_instrument_mlps() -> Result<InstrumentClassifier> {
+    let (name, members) = INSTRUMENT_MLPS;
+    let members = members
+        .iter()
+        .map(|(sidecar, weights)| InstrumentNetModel::from_memory(name, sidecar, weights))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .with_context(|| format!("loading the bundled model {name}"))?;
+    let ensemble = InstrumentEnsemble::new(members, Path::new(name))?;
+    InstrumentClassifier::net(ensemble, name)
 }
 
 fn bundled_instrument_net() -> Result<InstrumentChoice> {
@@ -179,6 +213,21 @@ mod tests {
         assert!(matches!(model, InstrumentClassifier::Gbdt(_)));
         assert_eq!(model.task(), polyphon_instruments::Task::Single);
         assert_eq!(model.classes(), ["bass", "flute", "guitar", "keyboard"]);
+    }
+
+    #[test]
+    fn the_bundled_single_label_network_is_a_four_family_log_band_ensemble() {
+        let (model, fitted) = instrument_model(Some(Path::new("mlp-instruments-single"))).unwrap();
+        assert!(fitted.is_none());
+        let InstrumentClassifier::Net { model, image } = &model else {
+            panic!("not a network");
+        };
+        assert_eq!(model.members().len(), 3);
+        assert_eq!(image.scale, polyphon_instruments::BandScale::log());
+        assert_eq!(
+            model.description().classes,
+            ["bass", "flute", "guitar", "keyboard"]
+        );
     }
 
     #[test]

@@ -662,12 +662,7 @@ fn network_options_are_checked_before_anything_is_written() {
 
 #[test]
 fn the_bundled_single_label_trees_name_the_examples_instruments() {
-    let example = |file: &str| format!("{}/examples/{file}", env!("CARGO_MANIFEST_DIR"));
-    for (file, family) in [
-        ("piano_chord.wav", "keyboard"),
-        ("bass_flute_stems/bass.wav", "bass"),
-        ("bass_flute_stems/flute.wav", "flute"),
-    ] {
+    for (file, family) in EXAMPLE_FAMILIES {
         let output = polyphon(&[
             "classify",
             &example(file),
@@ -680,6 +675,40 @@ fn the_bundled_single_label_trees_name_the_examples_instruments() {
         let families: Vec<&str> = labels.keys().map(String::as_str).collect();
         assert_eq!(families, ["bass", "flute", "guitar", "keyboard"]);
         assert!(labels[family].as_f64().unwrap() > 0.9, "{file}: {line}");
+    }
+}
+
+/// The single-instrument examples and their families.
+const EXAMPLE_FAMILIES: [(&str, &str); 3] = [
+    ("piano_chord.wav", "keyboard"),
+    ("bass_flute_stems/bass.wav", "bass"),
+    ("bass_flute_stems/flute.wav", "flute"),
+];
+
+fn example(file: &str) -> String {
+    format!("{}/examples/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The families `classify` lists for one file in its plain output.
+fn listed_families(model: Option<&str>, file: &str) -> Vec<String> {
+    let path = example(file);
+    let mut args = vec!["classify", path.as_str()];
+    args.extend(model.map(|m| ["--model", m]).into_iter().flatten());
+    let output = polyphon(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let listed = stdout.trim().rsplit(": ").next().unwrap();
+    listed
+        .split(", ")
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_bundled_single_label_networks_name_the_examples_instruments() {
+    for (file, family) in EXAMPLE_FAMILIES {
+        let named = listed_families(Some("mlp-instruments-single"), file);
+        assert_eq!(named, [family], "{file}");
     }
 }
 
@@ -707,15 +736,13 @@ fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
 }
 
 #[test]
-fn the_bundled_multi_label_model_lists_only_keyboard_for_the_piano_chord() {
-    let piano = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/piano_chord.wav");
-    let output = polyphon(&["classify", piano]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let stdout = text(&output.stdout);
-    let listed = stdout.trim().rsplit(": ").next().unwrap();
-    let families: Vec<&str> = listed
-        .split(", ")
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
-    assert_eq!(families, ["keyboard"], "{stdout}");
+fn the_bundled_multi_label_model_lists_the_examples_families_and_no_others() {
+    assert_eq!(listed_families(None, "piano_chord.wav"), ["keyboard"]);
+    assert_eq!(
+        listed_families(None, "bass_flute_mix.wav"),
+        ["bass", "flute"]
+    );
+    for (file, family) in &EXAMPLE_FAMILIES[1..] {
+        assert_eq!(listed_families(None, file), [*family], "{file}");
+    }
 }
