@@ -81,8 +81,9 @@ pub struct InstrumentsArgs {
     #[arg(long, value_name = "DIR")]
     export_features: Option<PathBuf>,
     /// Band scale of the front-end: mel (128 bands, n_fft 1024) or log (146 bands, 24 per
-    /// octave from 30 Hz to 8 kHz, n_fft 2048: resolves low harmonics; the bundled instrument models
-    /// all use it). mel stays the default so that earlier documented runs repeat as they were
+    /// octave from 30 Hz to 8 kHz, n_fft 2048: resolves low harmonics; the bundled
+    /// instrument models all use it). mel stays the default so that earlier documented runs
+    /// repeat as they were
     #[arg(long, value_enum, default_value = "mel")]
     bands: BandsArg,
     #[command(flatten)]
