@@ -94,31 +94,22 @@ const INSTRUMENT_TREES: (&str, &str) = (
     include_str!("../models/gbdt-instruments-single/model.json"),
 );
 
-/// Bundled single-label (4-family) network: three MLPs (seeds 0, 1, 2) on 146 logarithmic
-/// bands, trained on notes, phrases and solos, their probabilities averaged; the best on
-/// valid of the single-label models that name all three example instruments right
-/// (docs/instruments.md). Each member's sidecar and weights.
-const INSTRUMENT_MLPS: (&str, [(&str, &[u8]); 3]) = (
-    "mlp-instruments-single",
-    [
-        (
-            include_str!("../models/mlp-instruments-single/member-0/model.json"),
-            include_bytes!("../models/mlp-instruments-single/member-0/model.bpk"),
-        ),
-        (
-            include_str!("../models/mlp-instruments-single/member-1/model.json"),
-            include_bytes!("../models/mlp-instruments-single/member-1/model.bpk"),
-        ),
-        (
-            include_str!("../models/mlp-instruments-single/member-2/model.json"),
-            include_bytes!("../models/mlp-instruments-single/member-2/model.bpk"),
-        ),
-    ],
+/// Bundled single-label (4-family) network: a `frame-mlp` on 146 logarithmic bands, trained
+/// on notes, phrases and solos with random equalisation, the best on valid of the
+/// single-label models that name all three example instruments right (docs/instruments.md).
+const INSTRUMENT_SINGLE_NET: (&str, &str, &[u8]) = (
+    "frame-mlp-instruments-single",
+    include_str!("../models/frame-mlp-instruments-single/model.json"),
+    include_bytes!("../models/frame-mlp-instruments-single/model.bpk"),
 );
 
 /// Names `classify --model` accepts for the bundled instrument models.
 pub fn instrument_names() -> [&'static str; 3] {
-    [INSTRUMENT_NET.0, INSTRUMENT_MLPS.0, INSTRUMENT_TREES.0]
+    [
+        INSTRUMENT_NET.0,
+        INSTRUMENT_SINGLE_NET.0,
+        INSTRUMENT_TREES.0,
+    ]
 }
 
 /// A model for `classify` and the per-family thresholds fitted for it (`None` where there
@@ -132,7 +123,9 @@ pub fn instrument_model(choice: Option<&Path>) -> Result<InstrumentChoice> {
     match text.as_deref() {
         None => bundled_instrument_net(),
         Some(name) if name == INSTRUMENT_NET.0 => bundled_instrument_net(),
-        Some(name) if name == INSTRUMENT_MLPS.0 => Ok((bundled_instrument_mlps()?, None)),
+        Some(name) if name == INSTRUMENT_SINGLE_NET.0 => {
+            Ok((bundled_network(INSTRUMENT_SINGLE_NET)?, None))
+        }
         Some(name) if name == INSTRUMENT_TREES.0 => {
             let (name, json) = INSTRUMENT_TREES;
             let model = GbdtModel::from_json(Path::new(name), json.as_bytes())
@@ -154,23 +147,16 @@ fn bundled_thresholds() -> Result<Thresholds> {
         .with_context(|| format!("the bundled thresholds of {}", INSTRUMENT_NET.0))
 }
 
-fn bundled_instrument_mlps() -> Result<InstrumentClassifier> {
-    let (name, members) = INSTRUMENT_MLPS;
-    let members = members
-        .iter()
-        .map(|(sidecar, weights)| InstrumentNetModel::from_memory(name, sidecar, weights))
-        .collect::<std::result::Result<Vec<_>, _>>()
+/// A bundled network from its name, sidecar text and weights.
+fn bundled_network((name, sidecar, weights): (&str, &str, &[u8])) -> Result<InstrumentClassifier> {
+    let model = InstrumentNetModel::from_memory(name, sidecar, weights)
         .with_context(|| format!("loading the bundled model {name}"))?;
-    let ensemble = InstrumentEnsemble::new(members, Path::new(name))?;
-    InstrumentClassifier::net(ensemble, name)
+    InstrumentClassifier::net(InstrumentEnsemble::single(model), name)
 }
 
 fn bundled_instrument_net() -> Result<InstrumentChoice> {
-    let (name, sidecar, weights) = INSTRUMENT_NET;
-    let model = InstrumentNetModel::from_memory(name, sidecar, weights)
-        .with_context(|| format!("loading the bundled model {name}"))?;
     Ok((
-        InstrumentClassifier::net(InstrumentEnsemble::single(model), name)?,
+        bundled_network(INSTRUMENT_NET)?,
         Some(bundled_thresholds()?),
     ))
 }
@@ -216,13 +202,17 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_single_label_network_is_a_four_family_log_band_ensemble() {
-        let (model, fitted) = instrument_model(Some(Path::new("mlp-instruments-single"))).unwrap();
+    fn the_bundled_single_label_network_is_a_four_family_log_band_frame_mlp() {
+        let choice = Path::new("frame-mlp-instruments-single");
+        let (model, fitted) = instrument_model(Some(choice)).unwrap();
         assert!(fitted.is_none());
         let InstrumentClassifier::Net { model, image } = &model else {
             panic!("not a network");
         };
-        assert_eq!(model.members().len(), 3);
+        assert_eq!(
+            model.description().spec.architecture,
+            polyphon_models::instruments::InstrumentArch::FrameMlp
+        );
         assert_eq!(image.scale, polyphon_instruments::BandScale::log());
         assert_eq!(
             model.description().classes,

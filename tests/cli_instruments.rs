@@ -707,7 +707,7 @@ fn listed_families(model: Option<&str>, file: &str) -> Vec<String> {
 #[test]
 fn the_bundled_single_label_networks_name_the_examples_instruments() {
     for (file, family) in EXAMPLE_FAMILIES {
-        let named = listed_families(Some("mlp-instruments-single"), file);
+        let named = listed_families(Some("frame-mlp-instruments-single"), file);
         assert_eq!(named, [family], "{file}");
     }
 }

@@ -16,7 +16,7 @@ use super::eval_instruments::{decision_thresholds, InstrumentClassifier};
     about = "Instrument families in audio files, with probabilities",
     long_about = "Runs an instrument model on each file: by default the bundled 6-family \
         multi-label network (bass, flute, guitar, keyboard, organ, vocal), the bundled \
-        4-family single-label networks with `--model mlp-instruments-single` or trees with \
+        4-family single-label network with `--model frame-mlp-instruments-single` or trees with \
         `--model gbdt-instruments-single`, or any run of \
         `polyphon train instruments` (trees or network) with --model. Models look at the \
         first 4 s of a file, as they were trained; --segment classifies a long file in \
@@ -26,7 +26,7 @@ use super::eval_instruments::{decision_thresholds, InstrumentClassifier};
         probable family.",
     after_help = "Examples:\n  \
         polyphon classify note.wav\n  \
-        polyphon classify note.wav --model mlp-instruments-single\n  \
+        polyphon classify note.wav --model frame-mlp-instruments-single\n  \
         polyphon classify note.wav --model gbdt-instruments-single\n  \
         polyphon classify a.wav b.flac --model runs/gbdt-single --json\n  \
         polyphon classify mix.wav --model runs/gbdt-multi/model.json --threshold 0.3\n  \
@@ -40,7 +40,8 @@ pub struct ClassifyArgs {
     #[arg(value_name = "IN", required = true)]
     inputs: Vec<PathBuf>,
     /// Run folder or model.json of `polyphon train instruments`, or a bundled model:
-    /// frame-mlp-instruments-multi (default), mlp-instruments-single or gbdt-instruments-single
+    /// frame-mlp-instruments-multi (default), frame-mlp-instruments-single or
+    /// gbdt-instruments-single
     #[arg(long, value_name = "RUN")]
     model: Option<PathBuf>,
     /// Multi-label: probability at which every family is listed (default: the model's
