@@ -375,7 +375,7 @@ fn bad_input_is_one_line_and_leaves_nothing() {
     assert_eq!(no_model.status.code(), Some(2));
     assert!(text(&no_model.stderr).contains("nowhere"));
 
-    // A manifest without a valid split: training fails and writes no model.
+    // A manifest without a valid split: training fails and leaves no run folder.
     let only_train = dir.path().join("only-train.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(&manifest)
         .unwrap()
@@ -392,7 +392,7 @@ fn bad_input_is_one_line_and_leaves_nothing() {
         "{}",
         text(&output.stderr)
     );
-    assert!(!failed_run.join("model.json").exists());
+    assert!(!failed_run.exists());
 
     // A missing manifest is an error naming it.
     let missing = eval(run_arg, "missing.jsonl", &[]);

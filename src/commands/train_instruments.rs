@@ -162,13 +162,15 @@ fn run_gbdt(args: InstrumentsArgs) -> Result<()> {
         seed: args.seed,
         ..GbdtParams::default()
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create run folder {}", args.out.display()))?;
     let mut log = String::new();
 
     let started = Instant::now();
     let train = load_split(&args.data, Split::Train, args.task, &pooling)?;
     let valid = load_split(&args.data, Split::Valid, args.task, &pooling)?;
+    // Created once the data has loaded, so that bad data leaves no folder behind, and before
+    // training, so that an uncreatable folder is reported before the boosters' minutes.
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create run folder {}", args.out.display()))?;
     let feature_seconds = started.elapsed().as_secs_f64();
     note(
         &mut log,
