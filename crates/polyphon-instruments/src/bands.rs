@@ -1,11 +1,11 @@
 //! How the instrument front-ends group an STFT's bins into bands: mel or logarithmic.
 //!
-//! Mel bands (librosa's Slaney scale) are linear below 1 kHz: 128 of them at 16 kHz are about
-//! 67 Hz wide there, so a bass note's harmonics, 41 to a few hundred Hz apart, fall into a
-//! handful of bands, as do a low piano or guitar note's. The logarithmic filterbank (madmom's
-//! `LogarithmicFilterbank`, the transcription front-end's) over a 2048-point STFT keeps one
-//! 7.8 Hz FFT bin per band below about 270 Hz and 24 bands per octave above: 146 bands from
-//! 30 Hz to 8 kHz, the low harmonics resolved.
+//! Mel bands (librosa's Slaney scale) are linear below 1 kHz: 128 of them at 16 kHz are 23 Hz
+//! apart and 47 Hz wide there, so a bass note's harmonics, 41 to a few hundred Hz apart, fall
+//! into a handful of bands, as do a low piano or guitar note's. The logarithmic filterbank
+//! (madmom's `LogarithmicFilterbank`, the transcription front-end's) over a 2048-point STFT
+//! keeps one 7.8 Hz FFT bin per band below about 270 Hz and 24 bands per octave above: 146
+//! bands from 30 Hz to 8 kHz, the low harmonics resolved.
 
 use polyphon_features::{
     DbParams, Extractor, FeatureSpec, FilterbankSpec, LogFilterbankParams, MelFilterbankParams,
@@ -69,7 +69,6 @@ impl BandScale {
             hop,
             bands,
         } = *grid;
-        let scaling = db.map_or(Scaling::Linear, Scaling::PowerDb);
         let spec = match *self {
             Self::Mel => {
                 let mel = MelFilterbankParams {
@@ -90,7 +89,7 @@ impl BandScale {
                     fmax,
                     ..LogFilterbankParams::default()
                 }),
-                scaling,
+                scaling: db.map_or(Scaling::Linear, Scaling::PowerDb),
                 ..FeatureSpec::librosa_stft(sample_rate, n_fft, hop)?
             },
         };

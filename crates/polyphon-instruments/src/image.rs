@@ -62,6 +62,15 @@ impl BandImage {
         }
     }
 
+    pub fn grid(&self) -> BandGrid {
+        BandGrid {
+            sample_rate: self.sample_rate,
+            n_fft: self.n_fft,
+            hop: self.hop,
+            bands: self.bands,
+        }
+    }
+
     /// Values per image.
     pub fn len(&self) -> usize {
         self.bands * self.frames
@@ -84,13 +93,7 @@ impl BandImage {
         }
         // Power only: the dB scaling relative to the image's maximum is done here, since the
         // extractor computes rows of in-memory audio only with pointwise scalings.
-        let grid = BandGrid {
-            sample_rate: self.sample_rate,
-            n_fft: self.n_fft,
-            hop: self.hop,
-            bands: self.bands,
-        };
-        let extractor = self.scale.extractor(&grid, None)?;
+        let extractor = self.scale.extractor(&self.grid(), None)?;
         Ok(BandImager {
             params: self.clone(),
             extractor,
@@ -180,7 +183,8 @@ mod tests {
 
     #[test]
     fn matches_the_pooled_front_end() {
-        // The image's dB values are those PooledSpectrum pools: compare the first segment's means.
+        // The image's dB values are those PooledSpectrum pools: compare the first segment's
+        // means.
         let samples: Vec<f32> = (0..64_000)
             .map(|i| (i as f32 * 0.05).sin() * (1.0 + (i as f32 * 0.0003).sin()))
             .collect();

@@ -1,4 +1,5 @@
-//! Instrument-family classifiers on a log-band image `(1, bins, frames)` (mel or log-frequency bands):
+//! Instrument-family classifiers on a log-band image `(1, bins, frames)` (mel or
+//! log-frequency bands):
 //!
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
 //!   computes itself;
