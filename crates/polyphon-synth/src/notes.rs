@@ -618,6 +618,17 @@ mod tests {
     }
 
     #[test]
+    fn a_truncated_midi_file_is_an_error_not_its_first_part() {
+        let tempo = vec![event(0, TrackEventKind::Meta(MetaMessage::EndOfTrack))];
+        let tracks = vec![note_track(72, 0, 480), note_track(48, 480, 960)];
+        let (_dir, path) = save_parallel(tempo, tracks);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 6]).unwrap();
+        let message = read_midi_parts(&path).unwrap_err().to_string();
+        assert!(message.contains("t.mid"), "{message}");
+    }
+
+    #[test]
     fn garbage_midi_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.mid");
