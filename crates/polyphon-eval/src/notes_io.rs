@@ -491,11 +491,18 @@ mod tests {
 
     #[test]
     fn a_truncated_midi_file_is_an_error_not_its_first_part() {
-        let events = vec![(0, on(60, 90)), (480, off(60)), (0, on(64, 90)), (480, off(64))];
+        let events = vec![
+            (0, on(60, 90)),
+            (480, off(60)),
+            (0, on(64, 90)),
+            (480, off(64)),
+        ];
         let bytes = midi_bytes(Timing::Metrical(480.into()), vec![events]);
         assert_eq!(parse_midi(&bytes, Path::new("whole.mid")).unwrap().len(), 2);
         let error = parse_midi(&bytes[..bytes.len() - 6], Path::new("cut.mid")).unwrap_err();
-        assert!(error.to_string().starts_with("cut.mid: not a readable MIDI file"));
+        assert!(error
+            .to_string()
+            .starts_with("cut.mid: not a readable MIDI file"));
     }
 
     #[test]
