@@ -581,33 +581,35 @@ fn an_ensemble_trains_its_members_and_is_scored_as_one_model() {
 }
 
 #[test]
-fn the_frame_wise_network_trains_and_scores_mixtures() {
+fn the_frame_wise_networks_train_and_score_mixtures() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = mixtures_set(dir.path());
-    let run = dir.path().join("frames");
-    let extra = ["--epochs", "2", "--bands", "log"];
-    let output = train_net("frame-mlp", "multi", &manifest, &run, &extra);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let sidecar = std::fs::read_to_string(run.join("model.json")).unwrap();
-    assert!(sidecar.contains("\"frame-mlp\""), "{sidecar}");
-    // The log scale's 146 bands are the network's input and are saved with it.
-    let description: serde_json::Value = serde_json::from_str(&sidecar).unwrap();
-    let frontend = &description["frontend"];
-    assert_eq!(
-        (
-            &frontend["bands"],
-            &frontend["scale"]["kind"],
-            &frontend["n_fft"]
-        ),
-        (&146.into(), &"log".into(), &2048.into()),
-        "{sidecar}"
-    );
-    let scores = success_json(&eval(
-        run.to_str().unwrap(),
-        manifest.to_str().unwrap(),
-        &["--json"],
-    ));
-    assert_eq!(scores["task"], "multi", "{scores}");
+    for model in ["frame-mlp", "frame-mlp-segments"] {
+        let run = dir.path().join(model);
+        let extra = ["--epochs", "2", "--bands", "log"];
+        let output = train_net(model, "multi", &manifest, &run, &extra);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let sidecar = std::fs::read_to_string(run.join("model.json")).unwrap();
+        let description: serde_json::Value = serde_json::from_str(&sidecar).unwrap();
+        assert_eq!(description["spec"]["architecture"], model, "{sidecar}");
+        // The log scale's 146 bands are the network's input and are saved with it.
+        let frontend = &description["frontend"];
+        assert_eq!(
+            (
+                &frontend["bands"],
+                &frontend["scale"]["kind"],
+                &frontend["n_fft"]
+            ),
+            (&146.into(), &"log".into(), &2048.into()),
+            "{sidecar}"
+        );
+        let scores = success_json(&eval(
+            run.to_str().unwrap(),
+            manifest.to_str().unwrap(),
+            &["--json"],
+        ));
+        assert_eq!(scores["task"], "multi", "{scores}");
+    }
 }
 
 #[test]

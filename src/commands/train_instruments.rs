@@ -29,9 +29,12 @@ mod net;
   polyphon train instruments --model mlp --task single --data data/notes/notes.jsonl \\
       --eq-augment 12 --ensemble 3 --out runs/mlp-single-ensemble
   polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --bands log --out runs/gbdt-log
+  polyphon train instruments --model frame-mlp-segments --task single --bands log \\
+      --data data/notes-phrases-solos.jsonl --eq-augment 12 --out runs/frame-segments-single
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
-frame, mean + max over time, dense 64; cnn: 2 convolutions + dense 64; resnet18: basic
+frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
+segments, keeping a note's envelope; cnn: 2 convolutions + dense 64; resnet18: basic
 blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the bands x 251 image of
 each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
@@ -115,6 +118,9 @@ enum ModelKind {
     #[value(name = "frame-mlp")]
     #[serde(rename = "frame-mlp")]
     FrameMlp,
+    #[value(name = "frame-mlp-segments")]
+    #[serde(rename = "frame-mlp-segments")]
+    FrameMlpSegments,
     Cnn,
     Resnet18,
 }
@@ -140,6 +146,7 @@ pub fn run(args: InstrumentsArgs) -> Result<()> {
         ModelKind::Mlp => "mlp",
         ModelKind::Mlp5 => "mlp5",
         ModelKind::FrameMlp => "frame-mlp",
+        ModelKind::FrameMlpSegments => "frame-mlp-segments",
         ModelKind::Cnn => "cnn",
         ModelKind::Resnet18 => "resnet18",
     };

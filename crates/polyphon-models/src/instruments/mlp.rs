@@ -49,15 +49,26 @@ impl Mlp {
     }
 }
 
+/// The frames of time segment `segment` of `segments` equal ones: never empty, so that a clip
+/// shorter than `segments` frames still pools.
+pub fn segment_frames(frames: usize, segments: usize, segment: usize) -> std::ops::Range<usize> {
+    let start = (segment * frames / segments).min(frames - 1);
+    let end = ((segment + 1) * frames / segments).clamp(start + 1, frames);
+    start..end
+}
+
 /// Per band, mean and standard deviation over `segments` equal time segments, laid out
 /// segment by segment as `[means, stds]`: `(batch, segments · 2 · bins)`.
 pub fn pool(images: Tensor<4>, segments: usize) -> Tensor<2> {
     let [batch, _, bins, frames] = images.dims();
     let mut parts = Vec::with_capacity(2 * segments);
     for segment in 0..segments {
-        let start = (segment * frames / segments).min(frames - 1);
-        let end = ((segment + 1) * frames / segments).clamp(start + 1, frames);
-        let x = images.clone().slice([0..batch, 0..1, 0..bins, start..end]);
+        let x = images.clone().slice([
+            0..batch,
+            0..1,
+            0..bins,
+            segment_frames(frames, segments, segment),
+        ]);
         let mean = x.clone().mean_dim(3);
         // The epsilon keeps the square root's gradient finite on constant (padded) bands.
         let std = (x - mean.clone())

@@ -4,6 +4,7 @@
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
 //!   computes itself;
 //! - [`FrameMlp`] (`frame-mlp`): an MLP on every frame, mean and max over time, dense head;
+//!   `frame-mlp-segments` takes the mean and max in 4 time segments;
 //! - [`Cnn`] (`cnn`): the seed's two convolutions and dense head;
 //! - [`ResNet18`] (`resnet18`): basic blocks [2, 2, 2, 2], global average pooling, dense 128
 //!   + dropout + dense N, at a configurable width.
@@ -42,6 +43,8 @@ pub enum InstrumentArch {
     Mlp5,
     #[serde(rename = "frame-mlp")]
     FrameMlp,
+    #[serde(rename = "frame-mlp-segments")]
+    FrameMlpSegments,
     Cnn,
     #[serde(rename = "resnet18")]
     ResNet18,
@@ -53,6 +56,7 @@ impl InstrumentArch {
             Self::Mlp => "mlp",
             Self::Mlp5 => "mlp5",
             Self::FrameMlp => "frame-mlp",
+            Self::FrameMlpSegments => "frame-mlp-segments",
             Self::Cnn => "cnn",
             Self::ResNet18 => "resnet18",
         }
@@ -67,10 +71,11 @@ impl std::str::FromStr for InstrumentArch {
             "mlp" => Ok(Self::Mlp),
             "mlp5" => Ok(Self::Mlp5),
             "frame-mlp" => Ok(Self::FrameMlp),
+            "frame-mlp-segments" => Ok(Self::FrameMlpSegments),
             "cnn" => Ok(Self::Cnn),
             "resnet18" => Ok(Self::ResNet18),
             _ => Err(ModelError::UnknownArchitecture(format!(
-                "{text} (instrument networks: mlp, mlp5, frame-mlp, cnn, resnet18)"
+                "{text} (instrument networks: mlp, mlp5, frame-mlp, frame-mlp-segments, cnn, resnet18)"
             ))),
         }
     }
@@ -126,7 +131,10 @@ impl InstrumentNet {
         Ok(match spec.architecture {
             InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
-            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, device)),
+            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, device)),
+            InstrumentArch::FrameMlpSegments => {
+                Self::FrameMlp(FrameMlp::new(bins, classes, SEGMENTS, device))
+            }
             InstrumentArch::Cnn => Self::Cnn(Cnn::new(bins, spec.frames, classes, device)),
             InstrumentArch::ResNet18 => Self::ResNet18(ResNet18::new(spec.width, classes, device)),
         })
@@ -176,6 +184,12 @@ mod tests {
         let head = 256 * 64 + 64 + 64 * 6 + 6;
         let all = frames + head;
         assert_eq!(count(InstrumentArch::FrameMlp, 1, 6), (all, all));
+        // Mean + max in each of 4 segments: the head reads 4 times as many values.
+        let segmented = frames + 4 * 256 * 64 + 64 + 64 * 6 + 6;
+        assert_eq!(
+            count(InstrumentArch::FrameMlpSegments, 1, 6),
+            (segmented, segmented)
+        );
     }
 
     #[test]
@@ -229,7 +243,14 @@ mod tests {
     #[test]
     fn every_network_maps_images_to_logits() {
         let device = Device::flex();
-        for architecture in ["mlp", "mlp5", "frame-mlp", "cnn", "resnet18"] {
+        for architecture in [
+            "mlp",
+            "mlp5",
+            "frame-mlp",
+            "frame-mlp-segments",
+            "cnn",
+            "resnet18",
+        ] {
             let spec = NetSpec {
                 architecture: architecture.parse().unwrap(),
                 width: 4,
