@@ -17,9 +17,9 @@
 //! which the CPU backend runs far faster than the convolutions of the `cnn` and `resnet18`.
 //!
 //! `frame-mlp-segments` pools the mean and max in 4 equal time segments instead of over the
-//! whole clip (head input 4 · 256). Pooled over the whole clip, a note that decays and one
-//! that is held give the same mean and max of frames alike; the segments keep the envelope
-//! coarsely, as the `mlp`'s 4-segment statistics do.
+//! whole clip (head input 4 · 256). Pooling over the whole clip loses the frames' order, so a
+//! note that swells and one that decays through the same frames look alike; the segments
+//! keep the envelope coarsely, as the `mlp`'s 4-segment statistics do.
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
