@@ -104,6 +104,15 @@ impl FrameGrid {
     }
 }
 
+/// The frames of time segment `segment` of `segments` equal ones over `frames` frames: never
+/// empty, so that a clip shorter than `segments` frames still pools (its frames repeat). The
+/// instrument front-ends pool in these segments, the trees' vectors and the networks alike.
+pub fn segment_frames(frames: usize, segments: usize, segment: usize) -> std::ops::Range<usize> {
+    let start = (segment * frames / segments).min(frames - 1);
+    let end = ((segment + 1) * frames / segments).clamp(start + 1, frames);
+    start..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +151,14 @@ mod tests {
             }
             assert!(grid.frame_end(k) > available as i64);
         }
+    }
+
+    #[test]
+    fn segments_cover_the_frames_and_are_never_empty() {
+        let ranges: Vec<_> = (0..4).map(|k| segment_frames(10, 4, k)).collect();
+        assert_eq!(ranges, [0..2, 2..5, 5..7, 7..10]);
+        // Fewer frames than segments: each segment still holds one frame.
+        let short: Vec<_> = (0..4).map(|k| segment_frames(2, 4, k)).collect();
+        assert_eq!(short, [0..1, 0..1, 1..2, 1..2]);
     }
 }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use polyphon_features::{DbParams, DbReference, Extractor, FeatureMatrix};
+use polyphon_features::{segment_frames, DbParams, DbReference, Extractor, FeatureMatrix};
 use polyphon_synth::manifest::{read_split, ManifestEntry, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -203,9 +203,7 @@ impl PooledSpectrum {
         let n = matrix.num_frames;
         let mut out = Vec::with_capacity(self.len());
         for segment in 0..self.segments {
-            let start = (segment * n / self.segments).min(n - 1);
-            let end = ((segment + 1) * n / self.segments).clamp(start + 1, n);
-            let (mean, std) = band_moments(matrix, start..end);
+            let (mean, std) = band_moments(matrix, segment_frames(n, self.segments, segment));
             out.extend(mean);
             out.extend(std);
         }

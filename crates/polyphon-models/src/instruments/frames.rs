@@ -26,7 +26,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::mlp::segment_frames;
+use polyphon_features::segment_frames;
 
 const FRAME_HIDDEN: [usize; 2] = [256, 128];
 const HEAD_HIDDEN: usize = 64;

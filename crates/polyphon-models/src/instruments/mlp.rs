@@ -11,6 +11,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use polyphon_features::segment_frames;
 
 /// Time segments of the pooling (as `polyphon_instruments::PooledSpectrum`).
 pub const SEGMENTS: usize = 4;
@@ -47,14 +48,6 @@ impl Mlp {
         }
         self.output.forward(x)
     }
-}
-
-/// The frames of time segment `segment` of `segments` equal ones: never empty, so that a clip
-/// shorter than `segments` frames still pools.
-pub fn segment_frames(frames: usize, segments: usize, segment: usize) -> std::ops::Range<usize> {
-    let start = (segment * frames / segments).min(frames - 1);
-    let end = ((segment + 1) * frames / segments).clamp(start + 1, frames);
-    start..end
 }
 
 /// Per band, mean and standard deviation over `segments` equal time segments, laid out
