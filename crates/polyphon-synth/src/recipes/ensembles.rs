@@ -30,7 +30,7 @@ use crate::recipes::notes::{
     check_audible, instrument_splits, plan_instruments, NoteInstrument, NotesOptions,
 };
 use crate::recipes::phrases::CHORD_FAMILIES;
-use crate::recipes::pieces::{midi_files, piece_name};
+use crate::recipes::pieces::{midi_files, no_readable_midi, piece_name};
 use crate::recipes::RecipeReport;
 use crate::render::render_notes_to_length;
 use crate::rng::SeededRng;
@@ -196,16 +196,7 @@ pub fn read_pieces(options: &EnsemblesOptions, report: &mut RecipeReport) -> Res
         }
     }
     if pieces.is_empty() {
-        // Say why the first file failed: usually all fail for the same reason.
-        let why = report
-            .failures
-            .first()
-            .map(|f| format!(" (first: {f})"))
-            .unwrap_or_default();
-        return Err(SynthError::Invalid(format!(
-            "{}: no readable MIDI files{why}",
-            options.midi_dir.display()
-        )));
+        return Err(no_readable_midi(&options.midi_dir, &report.failures));
     }
     let mut rng = SeededRng::new(options.notes.seed, "pieces");
     let splits = instrument_splits(pieces.len(), &options.notes, &mut rng);

@@ -267,10 +267,7 @@ pub fn load_pieces(options: &PiecesOptions, report: &mut RecipeReport) -> Result
         }
     }
     if pieces.is_empty() {
-        return Err(SynthError::Invalid(format!(
-            "{}: no readable MIDI pieces",
-            options.midi_dir.display()
-        )));
+        return Err(no_readable_midi(&options.midi_dir, &report.failures));
     }
     report.info.push(format!(
         "{} pieces, {:.2} hours of music per synthesizer",
@@ -295,6 +292,16 @@ pub(crate) fn midi_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// The error of a MIDI folder with nothing readable in it, saying why the first file failed
+/// (usually all fail for the same reason).
+pub(crate) fn no_readable_midi(dir: &Path, failures: &[String]) -> SynthError {
+    let why = failures
+        .first()
+        .map(|f| format!(" (first: {f})"))
+        .unwrap_or_default();
+    SynthError::Invalid(format!("{}: no readable MIDI files{why}", dir.display()))
 }
 
 /// Reads a piece, keeps the piano's keys and resolves what one channel cannot play.
@@ -341,4 +348,26 @@ fn render_piece(
         &piece.notes,
         instrument.preset.program,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_of_unreadable_midi_says_why_the_first_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = PiecesOptions::new(dir.path().into(), vec![], dir.path().join("out"));
+        let none = load_pieces(&options, &mut RecipeReport::default()).unwrap_err();
+        assert!(
+            none.to_string().ends_with("no readable MIDI files"),
+            "{none}"
+        );
+        std::fs::write(dir.path().join("cut.mid"), b"MThd\0\0\0\x06\0\x01").unwrap();
+        let cut = load_pieces(&options, &mut RecipeReport::default()).unwrap_err();
+        assert!(
+            cut.to_string().contains("(first: ") && cut.to_string().contains("cut.mid"),
+            "{cut}"
+        );
+    }
 }
