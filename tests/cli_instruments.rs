@@ -584,7 +584,7 @@ fn an_ensemble_trains_its_members_and_is_scored_as_one_model() {
 fn the_frame_wise_networks_train_and_score_mixtures() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = mixtures_set(dir.path());
-    for model in ["frame-mlp", "frame-mlp-segments"] {
+    for model in ["frame-mlp", "frame-mlp-segments", "frame-conv-segments"] {
         let run = dir.path().join(model);
         let extra = ["--epochs", "2", "--bands", "log"];
         let output = train_net(model, "multi", &manifest, &run, &extra);

@@ -34,7 +34,8 @@ mod net;
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
 frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
-segments, keeping a note's envelope; cnn: 2 convolutions + dense 64; resnet18: basic
+segments, keeping a note's envelope; frame-conv-segments: the same with the second frame layer
+reading the frames 2 before and after too (80 ms of context); cnn: 2 convolutions + dense 64; resnet18: basic
 blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the bands x 251 image of
 each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
@@ -121,6 +122,9 @@ enum ModelKind {
     #[value(name = "frame-mlp-segments")]
     #[serde(rename = "frame-mlp-segments")]
     FrameMlpSegments,
+    #[value(name = "frame-conv-segments")]
+    #[serde(rename = "frame-conv-segments")]
+    FrameConvSegments,
     Cnn,
     Resnet18,
 }
@@ -147,6 +151,7 @@ pub fn run(args: InstrumentsArgs) -> Result<()> {
         ModelKind::Mlp5 => "mlp5",
         ModelKind::FrameMlp => "frame-mlp",
         ModelKind::FrameMlpSegments => "frame-mlp-segments",
+        ModelKind::FrameConvSegments => "frame-conv-segments",
         ModelKind::Cnn => "cnn",
         ModelKind::Resnet18 => "resnet18",
     };

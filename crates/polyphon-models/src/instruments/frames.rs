@@ -20,6 +20,14 @@
 //! whole clip (head input 4 · 256). Pooling over the whole clip loses the frames' order, so a
 //! note that swells and one that decays through the same frames look alike; the segments
 //! keep the envelope coarsely, as the `mlp`'s 4-segment statistics do.
+//!
+//! `frame-conv-segments` also gives the second frame layer the first layer's features of the
+//! frames [`CONTEXT_SPREAD`] frames before and after (a convolution over time of 3 taps,
+//! dilated; zeros beyond the clip), so each frame feature sees 5 frames, 80 ms. A single
+//! frame of a mixture is a heap of partials; which of them start, stop or wobble together
+//! is what tells sources apart, and one frame cannot show it. The shifted copies are
+//! concatenated and go through one matrix product: the CPU backend runs that far faster than
+//! a convolution.
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
@@ -30,6 +38,9 @@ use polyphon_features::segment_frames;
 
 const FRAME_HIDDEN: [usize; 2] = [256, 128];
 const HEAD_HIDDEN: usize = 64;
+/// Frames between the taps of `frame-conv-segments`'s temporal layer: 2 hops, 32 ms at
+/// 16 kHz and hop 256, so the 3 taps span a typical attack without blurring a fast passage.
+pub const CONTEXT_SPREAD: usize = 2;
 
 /// See the [module documentation](self).
 #[derive(Module, Debug)]
@@ -40,15 +51,26 @@ pub struct FrameMlp {
     output: Linear,
     /// Time segments pooled separately (1: the whole clip).
     segments: usize,
+    /// Frames between the taps of the second frame layer (0: it reads one frame).
+    spread: usize,
 }
 
 impl FrameMlp {
-    /// `segments`: time segments whose mean and max the head reads (1: the whole clip).
-    pub fn new(bins: usize, classes: usize, segments: usize, device: &Device) -> Self {
+    /// `segments`: time segments whose mean and max the head reads (1: the whole clip);
+    /// `spread`: frames between the second frame layer's 3 taps (0: one tap, no context).
+    pub fn new(
+        bins: usize,
+        classes: usize,
+        segments: usize,
+        spread: usize,
+        device: &Device,
+    ) -> Self {
+        let taps = if spread == 0 { 1 } else { 3 };
         let mut width = bins;
         let mut frame_layers = Vec::new();
-        for units in FRAME_HIDDEN {
-            frame_layers.push(LinearConfig::new(width, units).init(device));
+        for (layer, units) in FRAME_HIDDEN.into_iter().enumerate() {
+            let inputs = if layer == 1 { taps * width } else { width };
+            frame_layers.push(LinearConfig::new(inputs, units).init(device));
             width = units;
         }
         Self {
@@ -57,6 +79,7 @@ impl FrameMlp {
             dropout: DropoutConfig::new(0.5).init(),
             output: LinearConfig::new(HEAD_HIDDEN, classes).init(device),
             segments,
+            spread,
         }
     }
 
@@ -65,7 +88,10 @@ impl FrameMlp {
         let [batch, _, bins, frames] = images.dims();
         // (batch, frames, bins): a linear layer acts on the last dimension, every frame alike.
         let mut x: Tensor<3> = images.reshape([batch, bins, frames]).swap_dims(1, 2);
-        for layer in &self.frame_layers {
+        for (index, layer) in self.frame_layers.iter().enumerate() {
+            if index == 1 && self.spread > 0 {
+                x = with_neighbours(x, self.spread);
+            }
             x = relu(layer.forward(x));
         }
         let width = x.dims()[2];
@@ -83,6 +109,21 @@ impl FrameMlp {
         let hidden = self.dropout.forward(relu(self.head.forward(pooled)));
         self.output.forward(hidden)
     }
+}
+
+/// `(batch, frames, width)` → `(batch, frames, 3 · width)`: each frame's features beside
+/// those `spread` frames before and after it (zeros beyond the clip).
+fn with_neighbours(x: Tensor<3>, spread: usize) -> Tensor<3> {
+    let [batch, frames, width] = x.dims();
+    let device = x.device();
+    let pad = || Tensor::<3>::zeros([batch, spread, width], &device);
+    let padded = Tensor::cat(vec![pad(), x, pad()], 1);
+    let shifted = |start: usize| {
+        padded
+            .clone()
+            .slice([0..batch, start..start + frames, 0..width])
+    };
+    Tensor::cat(vec![shifted(0), shifted(spread), shifted(2 * spread)], 2)
 }
 
 #[cfg(test)]
@@ -118,7 +159,7 @@ mod tests {
 
     #[test]
     fn the_frames_order_does_not_matter_but_their_spectra_do() {
-        let net = FrameMlp::new(BINS, 3, 1, &Device::flex());
+        let net = FrameMlp::new(BINS, 3, 1, 0, &Device::flex());
         let (values, reversed) = image_and_reversed();
         let a = logits(&net, values.clone());
         let b = logits(&net, reversed);
@@ -130,8 +171,38 @@ mod tests {
     }
 
     #[test]
+    fn each_frame_sits_beside_its_neighbours_with_zeros_beyond_the_clip() {
+        // Frames 1..=5 of one feature, and 10..=50 of another.
+        let values: Vec<f32> = (1..=5).flat_map(|t| [t as f32, 10.0 * t as f32]).collect();
+        let x = Tensor::<3>::from_data(TensorData::new(values, [1, 5, 2]), &Device::flex());
+        let out = with_neighbours(x, 2)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let frame = |t: usize| out[t * 6..(t + 1) * 6].to_vec();
+        assert_eq!(frame(0), [0.0, 0.0, 1.0, 10.0, 3.0, 30.0]);
+        assert_eq!(frame(2), [1.0, 10.0, 3.0, 30.0, 5.0, 50.0]);
+        assert_eq!(frame(4), [3.0, 30.0, 5.0, 50.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn with_context_a_frame_feature_depends_on_the_neighbours() {
+        // One segment: without context any reordering of frames is invisible to the output;
+        // with it, swapping frames within pairs moves each frame's neighbours.
+        let (values, _) = image_and_reversed();
+        let swapped: Vec<f32> = (0..BINS * FRAMES).map(|i| values[i ^ 1]).collect();
+        let plain = FrameMlp::new(BINS, 3, 1, 0, &Device::flex());
+        assert!(!differ(
+            &logits(&plain, values.clone()),
+            &logits(&plain, swapped.clone())
+        ));
+        let net = FrameMlp::new(BINS, 3, 1, 1, &Device::flex());
+        assert!(differ(&logits(&net, values), &logits(&net, swapped)));
+    }
+
+    #[test]
     fn pooled_in_segments_the_frames_order_matters() {
-        let net = FrameMlp::new(BINS, 3, 4, &Device::flex());
+        let net = FrameMlp::new(BINS, 3, 4, 0, &Device::flex());
         let (values, reversed) = image_and_reversed();
         let a = logits(&net, values.clone());
         assert!(differ(&a, &logits(&net, reversed)), "{a:?}");

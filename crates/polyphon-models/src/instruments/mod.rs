@@ -4,7 +4,8 @@
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
 //!   computes itself;
 //! - [`FrameMlp`] (`frame-mlp`): an MLP on every frame, mean and max over time, dense head;
-//!   `frame-mlp-segments` takes the mean and max in 4 time segments;
+//!   `frame-mlp-segments` takes the mean and max in 4 time segments; `frame-conv-segments`
+//!   also lets the second frame layer read the frames 2 before and after;
 //! - [`Cnn`] (`cnn`): the seed's two convolutions and dense head;
 //! - [`ResNet18`] (`resnet18`): basic blocks [2, 2, 2, 2], global average pooling, dense 128
 //!   + dropout + dense N, at a configurable width.
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use cnn::Cnn;
 pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
-pub use frames::FrameMlp;
+pub use frames::{FrameMlp, CONTEXT_SPREAD};
 pub use loss::Loss;
 pub use mlp::{pool, Mlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
@@ -45,6 +46,8 @@ pub enum InstrumentArch {
     FrameMlp,
     #[serde(rename = "frame-mlp-segments")]
     FrameMlpSegments,
+    #[serde(rename = "frame-conv-segments")]
+    FrameConvSegments,
     Cnn,
     #[serde(rename = "resnet18")]
     ResNet18,
@@ -57,6 +60,7 @@ impl InstrumentArch {
             Self::Mlp5 => "mlp5",
             Self::FrameMlp => "frame-mlp",
             Self::FrameMlpSegments => "frame-mlp-segments",
+            Self::FrameConvSegments => "frame-conv-segments",
             Self::Cnn => "cnn",
             Self::ResNet18 => "resnet18",
         }
@@ -72,10 +76,11 @@ impl std::str::FromStr for InstrumentArch {
             "mlp5" => Ok(Self::Mlp5),
             "frame-mlp" => Ok(Self::FrameMlp),
             "frame-mlp-segments" => Ok(Self::FrameMlpSegments),
+            "frame-conv-segments" => Ok(Self::FrameConvSegments),
             "cnn" => Ok(Self::Cnn),
             "resnet18" => Ok(Self::ResNet18),
             _ => Err(ModelError::UnknownArchitecture(format!(
-                "{text} (instrument networks: mlp, mlp5, frame-mlp, frame-mlp-segments, cnn, resnet18)"
+                "{text} (instrument networks: mlp, mlp5, frame-mlp, frame-mlp-segments, frame-conv-segments, cnn, resnet18)"
             ))),
         }
     }
@@ -131,10 +136,17 @@ impl InstrumentNet {
         Ok(match spec.architecture {
             InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
-            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, device)),
+            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, 0, device)),
             InstrumentArch::FrameMlpSegments => {
-                Self::FrameMlp(FrameMlp::new(bins, classes, SEGMENTS, device))
+                Self::FrameMlp(FrameMlp::new(bins, classes, SEGMENTS, 0, device))
             }
+            InstrumentArch::FrameConvSegments => Self::FrameMlp(FrameMlp::new(
+                bins,
+                classes,
+                SEGMENTS,
+                CONTEXT_SPREAD,
+                device,
+            )),
             InstrumentArch::Cnn => Self::Cnn(Cnn::new(bins, spec.frames, classes, device)),
             InstrumentArch::ResNet18 => Self::ResNet18(ResNet18::new(spec.width, classes, device)),
         })
@@ -189,6 +201,12 @@ mod tests {
         assert_eq!(
             count(InstrumentArch::FrameMlpSegments, 1, 6),
             (segmented, segmented)
+        );
+        // The second frame layer reads 3 frames' 256 features.
+        let context = segmented + 2 * 256 * 128;
+        assert_eq!(
+            count(InstrumentArch::FrameConvSegments, 1, 6),
+            (context, context)
         );
     }
 
@@ -248,6 +266,7 @@ mod tests {
             "mlp5",
             "frame-mlp",
             "frame-mlp-segments",
+            "frame-conv-segments",
             "cnn",
             "resnet18",
         ] {
