@@ -41,6 +41,8 @@ const HEAD_HIDDEN: usize = 64;
 /// Frames between the taps of `frame-conv-segments`'s temporal layer: 2 hops, 32 ms at
 /// 16 kHz and hop 256, so the 3 taps span a typical attack without blurring a fast passage.
 pub const CONTEXT_SPREAD: usize = 2;
+/// The frame layer (0-based) that reads the neighbours' features when the spread is not 0.
+const CONTEXT_LAYER: usize = 1;
 
 /// See the [module documentation](self).
 #[derive(Module, Debug)]
@@ -69,7 +71,11 @@ impl FrameMlp {
         let mut width = bins;
         let mut frame_layers = Vec::new();
         for (layer, units) in FRAME_HIDDEN.into_iter().enumerate() {
-            let inputs = if layer == 1 { taps * width } else { width };
+            let inputs = if layer == CONTEXT_LAYER {
+                taps * width
+            } else {
+                width
+            };
             frame_layers.push(LinearConfig::new(inputs, units).init(device));
             width = units;
         }
@@ -89,7 +95,7 @@ impl FrameMlp {
         // (batch, frames, bins): a linear layer acts on the last dimension, every frame alike.
         let mut x: Tensor<3> = images.reshape([batch, bins, frames]).swap_dims(1, 2);
         for (index, layer) in self.frame_layers.iter().enumerate() {
-            if index == 1 && self.spread > 0 {
+            if index == CONTEXT_LAYER && self.spread > 0 {
                 x = with_neighbours(x, self.spread);
             }
             x = relu(layer.forward(x));

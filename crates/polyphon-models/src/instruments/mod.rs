@@ -54,6 +54,18 @@ pub enum InstrumentArch {
 }
 
 impl InstrumentArch {
+    /// Every network, in the order the help lists them.
+    pub const ALL: [Self; 7] = [
+        Self::Mlp,
+        Self::Mlp5,
+        Self::FrameMlp,
+        Self::FrameMlpSegments,
+        Self::FrameConvSegments,
+        Self::Cnn,
+        Self::ResNet18,
+    ];
+
+    /// The name `--model` takes and sidecars store (the parse of [`FromStr`](std::str::FromStr)).
     pub fn name(self) -> &'static str {
         match self {
             Self::Mlp => "mlp",
@@ -71,18 +83,16 @@ impl std::str::FromStr for InstrumentArch {
     type Err = ModelError;
 
     fn from_str(text: &str) -> Result<Self> {
-        match text {
-            "mlp" => Ok(Self::Mlp),
-            "mlp5" => Ok(Self::Mlp5),
-            "frame-mlp" => Ok(Self::FrameMlp),
-            "frame-mlp-segments" => Ok(Self::FrameMlpSegments),
-            "frame-conv-segments" => Ok(Self::FrameConvSegments),
-            "cnn" => Ok(Self::Cnn),
-            "resnet18" => Ok(Self::ResNet18),
-            _ => Err(ModelError::UnknownArchitecture(format!(
-                "{text} (instrument networks: mlp, mlp5, frame-mlp, frame-mlp-segments, frame-conv-segments, cnn, resnet18)"
-            ))),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|architecture| architecture.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
+                ModelError::UnknownArchitecture(format!(
+                    "{text} (instrument networks: {})",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
@@ -282,5 +292,11 @@ mod tests {
             assert_eq!(net.forward(images).dims(), [2, 3], "{architecture}");
         }
         assert!("vgg".parse::<InstrumentArch>().is_err());
+        for architecture in InstrumentArch::ALL {
+            assert_eq!(
+                architecture.name().parse::<InstrumentArch>().unwrap(),
+                architecture
+            );
+        }
     }
 }
