@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
 use polyphon_features::NpyWriter;
 use polyphon_instruments::{
     load_split, BandScale, ClassFit, Dataset, GbdtModel, GbdtParams, PooledSpectrum, Task,
 };
+use polyphon_models::instruments::InstrumentArch;
 use polyphon_synth::manifest::Split;
 use serde::Serialize;
 
@@ -31,11 +33,15 @@ mod net;
   polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --bands log --out runs/gbdt-log
   polyphon train instruments --model frame-mlp-segments --task single --bands log \\
       --data data/notes-phrases-solos.jsonl --eq-augment 12 --out runs/frame-segments-single
+  polyphon train instruments --model band-conv --task single --bands log \\
+      --data data/notes/notes.jsonl --epochs 40 --patience 8 --out runs/band-conv-single
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
 frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
 segments, keeping a note's envelope; frame-conv-segments: the same with the second frame layer
-reading the frames 2 before and after too (80 ms of context); cnn: 2 convolutions + dense 64; resnet18: basic
+reading the frames 2 before and after too (80 ms of context); band-conv: 4 dilated convolutions
+along the bands of the pooled vector, max + mean over bands, so a timbre is the same pattern
+at any pitch; cnn: 2 convolutions + dense 64; resnet18: basic
 blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the bands x 251 image of
 each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
@@ -60,8 +66,8 @@ RUN/config.json, RUN/log.txt and RUN/valid_loss.png."
 )]
 pub struct InstrumentsArgs {
     /// Model family (gbdt: gradient-boosted trees; the others are networks)
-    #[arg(long, value_enum, default_value = "gbdt")]
-    model: ModelKind,
+    #[arg(long, default_value = GBDT, value_parser = model_names())]
+    model: String,
     /// single (4 families, one per file) or multi (6 families, any subset)
     #[arg(long)]
     task: Task,
@@ -110,29 +116,20 @@ impl BandsArg {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum ModelKind {
-    Gbdt,
-    Mlp,
-    Mlp5,
-    #[value(name = "frame-mlp")]
-    #[serde(rename = "frame-mlp")]
-    FrameMlp,
-    #[value(name = "frame-mlp-segments")]
-    #[serde(rename = "frame-mlp-segments")]
-    FrameMlpSegments,
-    #[value(name = "frame-conv-segments")]
-    #[serde(rename = "frame-conv-segments")]
-    FrameConvSegments,
-    Cnn,
-    Resnet18,
+/// `--model`'s value for the trees.
+const GBDT: &str = "gbdt";
+
+/// The trees and every network, by the names the models crate gives them.
+fn model_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        std::iter::once(GBDT).chain(InstrumentArch::ALL.map(InstrumentArch::name)),
+    )
 }
 
 /// RUN/config.json: everything needed to repeat the run, and how long it took.
 #[derive(Serialize)]
 struct RunConfig<'a> {
-    model: ModelKind,
+    model: &'a str,
     task: Task,
     data: &'a Path,
     pooling: &'a PooledSpectrum,
@@ -145,18 +142,11 @@ struct RunConfig<'a> {
 }
 
 pub fn run(args: InstrumentsArgs) -> Result<()> {
-    let architecture = match args.model {
-        ModelKind::Gbdt => return run_gbdt(args),
-        ModelKind::Mlp => "mlp",
-        ModelKind::Mlp5 => "mlp5",
-        ModelKind::FrameMlp => "frame-mlp",
-        ModelKind::FrameMlpSegments => "frame-mlp-segments",
-        ModelKind::FrameConvSegments => "frame-conv-segments",
-        ModelKind::Cnn => "cnn",
-        ModelKind::Resnet18 => "resnet18",
-    };
+    if args.model == GBDT {
+        return run_gbdt(args);
+    }
     net::run(
-        architecture,
+        &args.model,
         args.task,
         &args.data,
         &args.out,
@@ -206,7 +196,7 @@ fn run_gbdt(args: InstrumentsArgs) -> Result<()> {
     note(&mut log, format!("trained in {train_seconds:.1} s"));
 
     let config = RunConfig {
-        model: args.model,
+        model: &args.model,
         task: args.task,
         data: &args.data,
         pooling: &pooling,

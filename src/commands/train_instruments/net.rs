@@ -1,4 +1,4 @@
-//! `polyphon train instruments --model mlp|mlp5|frame-mlp|frame-mlp-segments|frame-conv-segments|cnn|resnet18`: the networks.
+//! `polyphon train instruments --model <network>` (every name of `InstrumentArch::ALL`): the networks.
 
 use std::path::Path;
 use std::time::Instant;

@@ -6,9 +6,16 @@
 //! segments: 8 · 128 = 1024 values), so every model reads one input format. A dense layer on
 //! the flattened 128 × 251 image would hold 32,128 weights per unit: most of the parameters
 //! for no gain in what the seed's MLP could see.
+//!
+//! `mlp-norm` ([`NormalizedMlp`]) puts a batch normalisation on the pooled vector. Its two
+//! halves have different scales: the means of the [-1, 1] image spread over most of that
+//! range, the standard deviations over time (a note's attack and decay) stay within a few
+//! tenths, so with the same initial weights the means dominate the first layer. Trees are
+//! blind to a feature's scale and the MLP is not; the normalisation gives every value the
+//! unit spread it has over the training set.
 
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use polyphon_features::segment_frames;
@@ -42,11 +49,37 @@ impl Mlp {
 
     /// Logits `(batch, classes)` of images `(batch, 1, bins, frames)`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = pool(images, self.segments);
+        self.forward_pooled(pool(images, self.segments))
+    }
+
+    /// Logits of pooled vectors `(batch, segments · 2 · bins)`.
+    fn forward_pooled(&self, mut x: Tensor<2>) -> Tensor<2> {
         for layer in &self.hidden {
             x = relu(layer.forward(x));
         }
         self.output.forward(x)
+    }
+}
+
+/// See the [module documentation](self).
+#[derive(Module, Debug)]
+pub struct NormalizedMlp {
+    norm: BatchNorm,
+    mlp: Mlp,
+}
+
+impl NormalizedMlp {
+    pub fn new(bins: usize, hidden: &[usize], classes: usize, device: &Device) -> Self {
+        Self {
+            norm: BatchNormConfig::new(SEGMENTS * 2 * bins).init(device),
+            mlp: Mlp::new(bins, hidden, classes, device),
+        }
+    }
+
+    /// Logits `(batch, classes)` of images `(batch, 1, bins, frames)`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let pooled = pool(images, self.mlp.segments);
+        self.mlp.forward_pooled(self.norm.forward(pooled))
     }
 }
 

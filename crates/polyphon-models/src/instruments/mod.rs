@@ -2,10 +2,12 @@
 //! log-frequency bands):
 //!
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
-//!   computes itself;
+//!   computes itself; [`NormalizedMlp`] (`mlp-norm`) the `mlp` on the batch-normalised vector;
 //! - [`FrameMlp`] (`frame-mlp`): an MLP on every frame, mean and max over time, dense head;
 //!   `frame-mlp-segments` takes the mean and max in 4 time segments; `frame-conv-segments`
 //!   also lets the second frame layer read the frames 2 before and after;
+//! - [`BandConv`] (`band-conv`): convolutions along the bands of the pooled spectrum, max
+//!   and mean over the bands, so a timbre is recognised at any pitch;
 //! - [`Cnn`] (`cnn`): the seed's two convolutions and dense head;
 //! - [`ResNet18`] (`resnet18`): basic blocks [2, 2, 2, 2], global average pooling, dense 128
 //!   + dropout + dense N, at a configurable width.
@@ -14,6 +16,7 @@
 //! (sigmoid BCE, or L1 / squared error for comparison) losses, [`store`] saving, loading and
 //! batched prediction, [`ensemble`] several networks' mean probabilities as one model.
 
+mod band_conv;
 mod cnn;
 pub mod ensemble;
 mod frames;
@@ -26,11 +29,12 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+pub use band_conv::{BandConv, REGIONS};
 pub use cnn::Cnn;
 pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
 pub use frames::{FrameMlp, CONTEXT_SPREAD};
 pub use loss::Loss;
-pub use mlp::{pool, Mlp, SEGMENTS};
+pub use mlp::{pool, Mlp, NormalizedMlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
 pub use store::{InstrumentNetDescription, InstrumentNetModel};
 
@@ -42,12 +46,16 @@ use crate::{ModelError, Result};
 pub enum InstrumentArch {
     Mlp,
     Mlp5,
+    #[serde(rename = "mlp-norm")]
+    MlpNorm,
     #[serde(rename = "frame-mlp")]
     FrameMlp,
     #[serde(rename = "frame-mlp-segments")]
     FrameMlpSegments,
     #[serde(rename = "frame-conv-segments")]
     FrameConvSegments,
+    #[serde(rename = "band-conv")]
+    BandConv,
     Cnn,
     #[serde(rename = "resnet18")]
     ResNet18,
@@ -55,12 +63,14 @@ pub enum InstrumentArch {
 
 impl InstrumentArch {
     /// Every network, in the order the help lists them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Mlp,
         Self::Mlp5,
+        Self::MlpNorm,
         Self::FrameMlp,
         Self::FrameMlpSegments,
         Self::FrameConvSegments,
+        Self::BandConv,
         Self::Cnn,
         Self::ResNet18,
     ];
@@ -70,9 +80,11 @@ impl InstrumentArch {
         match self {
             Self::Mlp => "mlp",
             Self::Mlp5 => "mlp5",
+            Self::MlpNorm => "mlp-norm",
             Self::FrameMlp => "frame-mlp",
             Self::FrameMlpSegments => "frame-mlp-segments",
             Self::FrameConvSegments => "frame-conv-segments",
+            Self::BandConv => "band-conv",
             Self::Cnn => "cnn",
             Self::ResNet18 => "resnet18",
         }
@@ -133,7 +145,9 @@ impl NetSpec {
 #[derive(Module, Debug)]
 pub enum InstrumentNet {
     Mlp(Mlp),
+    NormalizedMlp(NormalizedMlp),
     FrameMlp(FrameMlp),
+    BandConv(BandConv),
     Cnn(Cnn),
     ResNet18(ResNet18),
 }
@@ -146,6 +160,9 @@ impl InstrumentNet {
         Ok(match spec.architecture {
             InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
+            InstrumentArch::MlpNorm => {
+                Self::NormalizedMlp(NormalizedMlp::new(bins, &[64, 32], classes, device))
+            }
             InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, 0, device)),
             InstrumentArch::FrameMlpSegments => {
                 Self::FrameMlp(FrameMlp::new(bins, classes, SEGMENTS, 0, device))
@@ -157,6 +174,7 @@ impl InstrumentNet {
                 CONTEXT_SPREAD,
                 device,
             )),
+            InstrumentArch::BandConv => Self::BandConv(BandConv::new(classes, REGIONS, device)),
             InstrumentArch::Cnn => Self::Cnn(Cnn::new(bins, spec.frames, classes, device)),
             InstrumentArch::ResNet18 => Self::ResNet18(ResNet18::new(spec.width, classes, device)),
         })
@@ -166,7 +184,9 @@ impl InstrumentNet {
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         match self {
             Self::Mlp(net) => net.forward(images),
+            Self::NormalizedMlp(net) => net.forward(images),
             Self::FrameMlp(net) => net.forward(images),
+            Self::BandConv(net) => net.forward(images),
             Self::Cnn(net) => net.forward(images),
             Self::ResNet18(net) => net.forward(images),
         }
@@ -197,6 +217,12 @@ mod tests {
         assert_eq!(count(InstrumentArch::Mlp, 1, 6), (mlp, mlp));
         let mlp5 = 1024 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64 + 64 * 32 + 32 + 32 * 6 + 6;
         assert_eq!(count(InstrumentArch::Mlp5, 1, 6), (mlp5, mlp5));
+        // The batch norm adds a scale and shift per value (trainable) and 2 running statistics.
+        let norm = 2 * 1024;
+        assert_eq!(
+            count(InstrumentArch::MlpNorm, 1, 6),
+            (mlp + 2 * norm, mlp + norm)
+        );
     }
 
     #[test]
@@ -218,6 +244,15 @@ mod tests {
             count(InstrumentArch::FrameConvSegments, 1, 6),
             (context, context)
         );
+    }
+
+    #[test]
+    fn band_conv_parameter_count() {
+        // 5-tap convolutions 8 -> 32 -> 32 -> 64 -> 64 with biases; max + mean (128) in 6
+        // band regions -> 64 -> 6.
+        let convs = (8 * 32 + 32 * 32 + 32 * 64 + 64 * 64) * 5 + 32 + 32 + 64 + 64;
+        let all = convs + 6 * 128 * 64 + 64 + 64 * 6 + 6;
+        assert_eq!(count(InstrumentArch::BandConv, 1, 6), (all, all));
     }
 
     #[test]
@@ -271,17 +306,9 @@ mod tests {
     #[test]
     fn every_network_maps_images_to_logits() {
         let device = Device::flex();
-        for architecture in [
-            "mlp",
-            "mlp5",
-            "frame-mlp",
-            "frame-mlp-segments",
-            "frame-conv-segments",
-            "cnn",
-            "resnet18",
-        ] {
+        for architecture in InstrumentArch::ALL {
             let spec = NetSpec {
-                architecture: architecture.parse().unwrap(),
+                architecture,
                 width: 4,
                 bins: 32,
                 frames: 40,
@@ -289,7 +316,7 @@ mod tests {
             };
             let net = InstrumentNet::new(&spec, &device).unwrap();
             let images = Tensor::<4>::zeros([2, 1, 32, 40], &device);
-            assert_eq!(net.forward(images).dims(), [2, 3], "{architecture}");
+            assert_eq!(net.forward(images).dims(), [2, 3], "{architecture:?}");
         }
         assert!("vgg".parse::<InstrumentArch>().is_err());
         for architecture in InstrumentArch::ALL {

@@ -219,36 +219,41 @@ mod tests {
     #[test]
     fn saved_model_predicts_the_same_after_loading() {
         let dir = tempfile::tempdir().unwrap();
-        let spec = NetSpec {
-            architecture: InstrumentArch::Cnn,
-            width: 1,
-            bins: 32,
-            frames: 32,
-            classes: 3,
-        };
-        let net = InstrumentNet::new(&spec, &default_device()).unwrap();
-        let classes = vec!["a".into(), "b".into(), "c".into()];
-        let description =
-            InstrumentNetDescription::new(spec, classes, Loss::Ce, serde_json::json!({}));
-        let model = InstrumentNetModel::new(net, description);
         let sidecar = dir.path().join("model.json");
-        model.save(&sidecar, Precision::F32).unwrap();
-        let loaded = InstrumentNetModel::load(&sidecar).unwrap();
         let images: Vec<f32> = (0..2 * 32 * 32).map(|i| (i % 7) as f32 / 7.0).collect();
-        let (a, b) = (
-            model.predict(&images).unwrap(),
-            loaded.predict(&images).unwrap(),
-        );
-        assert_eq!(a.len(), 6);
-        assert!(
-            (a[0] + a[1] + a[2] - 1.0).abs() < 1e-5,
-            "softmax rows sum to 1"
-        );
-        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6));
+        for architecture in InstrumentArch::ALL {
+            let spec = NetSpec {
+                architecture,
+                width: 1,
+                bins: 32,
+                frames: 32,
+                classes: 3,
+            };
+            let net = InstrumentNet::new(&spec, &default_device()).unwrap();
+            let classes = vec!["a".into(), "b".into(), "c".into()];
+            let description =
+                InstrumentNetDescription::new(spec, classes, Loss::Ce, serde_json::json!({}));
+            let model = InstrumentNetModel::new(net, description);
+            model.save(&sidecar, Precision::F32).unwrap();
+            let loaded = InstrumentNetModel::load(&sidecar).unwrap();
+            let (a, b) = (
+                model.predict(&images).unwrap(),
+                loaded.predict(&images).unwrap(),
+            );
+            assert_eq!(a.len(), 6);
+            assert!(
+                (a[0] + a[1] + a[2] - 1.0).abs() < 1e-5,
+                "softmax rows sum to 1"
+            );
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6),
+                "{architecture:?}"
+            );
+            assert!(model.predict(&images[1..]).is_err());
+        }
         let written = std::fs::read_to_string(&sidecar).unwrap();
         let format = super::super::ensemble::format_of(&written).unwrap();
         assert!(is_instrument_net_format(&format));
         assert!(!is_instrument_net_format("polyphon-instruments-gbdt-1"));
-        assert!(model.predict(&images[1..]).is_err());
     }
 }
