@@ -581,10 +581,17 @@ fn an_ensemble_trains_its_members_and_is_scored_as_one_model() {
 }
 
 #[test]
-fn the_frame_wise_networks_train_and_score_mixtures() {
+fn the_log_band_networks_train_and_score_mixtures() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = mixtures_set(dir.path());
-    for model in ["frame-mlp", "frame-mlp-segments", "frame-conv-segments"] {
+    let models = [
+        "frame-mlp",
+        "frame-mlp-segments",
+        "frame-conv-segments",
+        "band-conv",
+        "mlp-norm",
+    ];
+    for model in models {
         let run = dir.path().join(model);
         let extra = ["--epochs", "2", "--bands", "log"];
         let output = train_net(model, "multi", &manifest, &run, &extra);
@@ -617,6 +624,16 @@ fn network_options_are_checked_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = notes_set(dir.path());
     let run = dir.path().join("run");
+    // An unknown network is refused with the list of names, the trees' and the networks'.
+    let unknown = train_net("vgg", "single", &manifest, &run, &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let message = text(&unknown.stderr);
+    assert!(
+        ["gbdt", "mlp-norm", "band-conv", "resnet18"]
+            .iter()
+            .all(|name| message.contains(name)),
+        "{message}"
+    );
     let wrong_loss = train_net("cnn", "multi", &manifest, &run, &["--loss", "ce"]);
     assert_eq!(wrong_loss.status.code(), Some(2));
     assert!(

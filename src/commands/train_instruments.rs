@@ -40,7 +40,7 @@ Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-12
 frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
 segments, keeping a note's envelope; frame-conv-segments: the same with the second frame layer
 reading the frames 2 before and after too (80 ms of context); band-conv: 4 dilated convolutions
-along the bands of the pooled vector, max + mean over bands, so a timbre is the same pattern
+along the bands of the pooled vector, mean + max in 6 band ranges, so a timbre is the same pattern
 at any pitch; cnn: 2 convolutions + dense 64; resnet18: basic
 blocks [2,2,2,2] at --width channels, dense 128 + dropout) read the bands x 251 image of
 each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,

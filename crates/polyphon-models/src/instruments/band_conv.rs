@@ -1,11 +1,11 @@
-//! `band-conv`: convolutions along the band axis of the pooled spectrum, then max and mean
+//! `band-conv`: convolutions along the band axis of the pooled spectrum, then mean and max
 //! over the bands in 6 ranges.
 //!
 //! | layer                                               | output (channels × bands) |
 //! |-----------------------------------------------------|---------------------------|
 //! | pooled image: mean and std per band in 4 segments   | 8 × bands                 |
 //! | conv 5 taps, dilation 1, 2, 4, 8 → ReLU (each)      | 32, 32, 64, 64 × bands    |
-//! | max and mean over each of 6 ranges of bands         | 6 · 128                   |
+//! | mean and max over each of 6 ranges of bands         | 6 · 128                   |
 //! | dense 64 → ReLU → dropout 0.5 → dense N             | N logits                  |
 //!
 //! Why: on logarithmic bands a change of pitch moves a note's harmonics along the band axis
@@ -33,8 +33,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use polyphon_features::segment_frames;
-
+use super::frames::mean_and_max_in_ranges;
 use super::mlp::{pool, SEGMENTS};
 
 /// Output channels and dilation of each convolution over the bands.
@@ -57,7 +56,7 @@ pub struct BandConv {
 }
 
 impl BandConv {
-    /// `regions`: ranges of bands whose max and mean the head reads (1: all bands).
+    /// `regions`: ranges of bands whose mean and max the head reads (1: all bands).
     pub fn new(classes: usize, regions: usize, device: &Device) -> Self {
         let mut channels = 2 * SEGMENTS;
         let mut convs = Vec::with_capacity(LAYERS.len());
@@ -89,18 +88,9 @@ impl BandConv {
         for conv in &self.convs {
             x = relu(conv.forward(x));
         }
-        let channels = x.dims()[1];
-        let mut parts = Vec::with_capacity(2 * self.regions);
-        for region in 0..self.regions {
-            let part = x.clone().slice([
-                0..batch,
-                0..channels,
-                segment_frames(bins, self.regions, region),
-            ]);
-            parts.push(part.clone().max_dim(2).reshape([batch, channels]));
-            parts.push(part.mean_dim(2).reshape([batch, channels]));
-        }
-        let hidden = relu(self.hidden.forward(Tensor::cat(parts, 1)));
+        // Bands as the second axis: the ranges are taken along it.
+        let pooled = mean_and_max_in_ranges(x.swap_dims(1, 2), self.regions);
+        let hidden = relu(self.hidden.forward(pooled));
         self.output.forward(self.dropout.forward(hidden))
     }
 }

@@ -100,21 +100,25 @@ impl FrameMlp {
             }
             x = relu(layer.forward(x));
         }
-        let width = x.dims()[2];
-        let mut parts = Vec::with_capacity(2 * self.segments);
-        for segment in 0..self.segments {
-            let part = x.clone().slice([
-                0..batch,
-                segment_frames(frames, self.segments, segment),
-                0..width,
-            ]);
-            parts.push(part.clone().mean_dim(1).reshape([batch, width]));
-            parts.push(part.max_dim(1).reshape([batch, width]));
-        }
-        let pooled = Tensor::cat(parts, 1);
+        let pooled = mean_and_max_in_ranges(x, self.segments);
         let hidden = self.dropout.forward(relu(self.head.forward(pooled)));
         self.output.forward(hidden)
     }
+}
+
+/// `(batch, length, width)` → `(batch, ranges · 2 · width)`: the mean and the max over each
+/// of `ranges` equal ranges of the second axis, laid out range by range as `[mean, max]`.
+pub(super) fn mean_and_max_in_ranges(x: Tensor<3>, ranges: usize) -> Tensor<2> {
+    let [batch, length, width] = x.dims();
+    let mut parts = Vec::with_capacity(2 * ranges);
+    for range in 0..ranges {
+        let part = x
+            .clone()
+            .slice([0..batch, segment_frames(length, ranges, range), 0..width]);
+        parts.push(part.clone().mean_dim(1).reshape([batch, width]));
+        parts.push(part.max_dim(1).reshape([batch, width]));
+    }
+    Tensor::cat(parts, 1)
 }
 
 /// `(batch, frames, width)` → `(batch, frames, 3 · width)`: each frame's features beside

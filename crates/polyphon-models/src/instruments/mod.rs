@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn band_conv_parameter_count() {
-        // 5-tap convolutions 8 -> 32 -> 32 -> 64 -> 64 with biases; max + mean (128) in 6
+        // 5-tap convolutions 8 -> 32 -> 32 -> 64 -> 64 with biases; mean + max (128) in 6
         // band regions -> 64 -> 6.
         let convs = (8 * 32 + 32 * 32 + 32 * 64 + 64 * 64) * 5 + 32 + 32 + 64 + 64;
         let all = convs + 6 * 128 * 64 + 64 + 64 * 6 + 6;
