@@ -23,9 +23,9 @@
 //! trains in seconds per epoch.
 //!
 //! Measured (docs/instruments.md, session 11): on unseen SoundFonts' notes it is far below
-//! the `mlp` (88.6 % against 97 %; with one range 88 %), so it is kept for comparison, not
-//! used: an instrument's body resonances sit at fixed frequencies, not at fixed distances
-//! from the pitch, and the per-band weights use them.
+//! the `mlp` (89–92 % against 96–97 %; with one range 86 %), so it is kept for comparison,
+//! not used: an instrument's body resonances sit at fixed frequencies, not at fixed
+//! distances from the pitch, and the per-band weights use them.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
