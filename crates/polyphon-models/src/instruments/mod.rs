@@ -121,6 +121,18 @@ pub struct NetSpec {
 }
 
 impl NetSpec {
+    /// A small network of `architecture` for tests: 32 bands × 32 frames, 3 classes.
+    #[cfg(test)]
+    pub(crate) fn small(architecture: InstrumentArch) -> Self {
+        Self {
+            architecture,
+            width: 2,
+            bins: 32,
+            frames: 32,
+            classes: 3,
+        }
+    }
+
     pub fn check(&self) -> Result<()> {
         let too_small = self.bins < 16 || self.frames < 16;
         if too_small || self.classes == 0 || self.width == 0 {
@@ -307,15 +319,8 @@ mod tests {
     fn every_network_maps_images_to_logits() {
         let device = Device::flex();
         for architecture in InstrumentArch::ALL {
-            let spec = NetSpec {
-                architecture,
-                width: 4,
-                bins: 32,
-                frames: 40,
-                classes: 3,
-            };
-            let net = InstrumentNet::new(&spec, &device).unwrap();
-            let images = Tensor::<4>::zeros([2, 1, 32, 40], &device);
+            let net = InstrumentNet::new(&NetSpec::small(architecture), &device).unwrap();
+            let images = Tensor::<4>::zeros([2, 1, 32, 32], &device);
             assert_eq!(net.forward(images).dims(), [2, 3], "{architecture:?}");
         }
         assert!("vgg".parse::<InstrumentArch>().is_err());

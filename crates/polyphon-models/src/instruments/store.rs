@@ -222,13 +222,7 @@ mod tests {
         let sidecar = dir.path().join("model.json");
         let images: Vec<f32> = (0..2 * 32 * 32).map(|i| (i % 7) as f32 / 7.0).collect();
         for architecture in InstrumentArch::ALL {
-            let spec = NetSpec {
-                architecture,
-                width: 1,
-                bins: 32,
-                frames: 32,
-                classes: 3,
-            };
+            let spec = NetSpec::small(architecture);
             let net = InstrumentNet::new(&spec, &default_device()).unwrap();
             let classes = vec!["a".into(), "b".into(), "c".into()];
             let description =
