@@ -49,7 +49,8 @@ Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model 
 (RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
 --mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
 notes (1-6 distinct families at random gains, labels = the union). --eq-augment DB gives
-every training image a random tilt and bell of up to ±DB. --ensemble N trains N networks
+every training image a random tilt and bell of up to ±DB; --shift-augment BANDS moves it up or
+down by up to BANDS bands. --ensemble N trains N networks
 (seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming them:
 eval and classify average their probabilities.
 

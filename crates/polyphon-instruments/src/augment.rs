@@ -7,6 +7,14 @@
 //! plus one bell of up to ±`eq_db` dB at a random band and width. The image stays in dB re
 //! its maximum (re-referenced after the gains, clipped at `-top_db`), as the front-end makes
 //! it; silent cells (the floor) stay silent.
+//!
+//! `shift_bands` also moves every training image up or down the band axis by a random
+//! whole number of bands, at most that many, the bands moved in from beyond the edge silent.
+//! On the log scale (24 bands per octave above about 270 Hz) this moves a note's pitch and
+//! its resonances together by up to a few quarter tones: a slightly smaller or larger
+//! instrument. The networks' errors on unseen SoundFonts are notes given to the family that
+//! plays in their register; seeing each training timbre a little displaced should make the
+//! exact band a weaker cue than the spectral shape around it.
 
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
@@ -17,16 +25,20 @@ use crate::image::BandImage;
 /// range (a narrow resonance to a broad shelf-like hump).
 const BELL_WIDTH: (f64, f64) = (0.03, 0.3);
 
-/// See the [module documentation](self). `eq_db = 0` leaves images unchanged.
+/// See the [module documentation](self). `eq_db = 0` and `shift_bands = 0` (the default)
+/// leave images unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct SpectralAugment {
     /// Largest tilt (lowest to highest band) and largest bell gain, in dB.
     pub eq_db: f64,
+    /// Largest move along the bands, up or down (0: none). Runs saved before it read as 0.
+    #[serde(default)]
+    pub shift_bands: usize,
 }
 
 impl SpectralAugment {
     pub fn is_off(&self) -> bool {
-        self.eq_db == 0.0
+        self.eq_db == 0.0 && self.shift_bands == 0
     }
 
     /// One random gain per band, in dB.
@@ -45,11 +57,20 @@ impl SpectralAugment {
             .collect()
     }
 
-    /// Equalises one `(bands, frames)` image of `params` in place.
+    /// Equalises, then moves, one `(bands, frames)` image of `params` in place. Each step
+    /// draws from `rng` only when it is on, so turning one on leaves the other's draws alone.
     pub fn apply(&self, image: &mut [f32], params: &BandImage, rng: &mut SeededRng) {
-        if self.is_off() {
-            return;
+        if self.eq_db != 0.0 {
+            self.equalise(image, params, rng);
         }
+        if self.shift_bands > 0 {
+            let span = 2 * self.shift_bands as u64 + 1;
+            let shift = rng.below(span) as isize - self.shift_bands as isize;
+            shift_along_bands(image, params.frames, shift);
+        }
+    }
+
+    fn equalise(&self, image: &mut [f32], params: &BandImage, rng: &mut SeededRng) {
         let gains = self.gains(params.bands, rng);
         // Image values are 1 + 2 dB / top_db; -1 is the silent floor.
         let scale = 2.0 / params.top_db;
@@ -67,6 +88,19 @@ impl SpectralAugment {
                 *value = (*value - shift).clamp(-1.0, 1.0);
             }
         }
+    }
+}
+
+/// Moves a band-major image `shift` bands up (positive) or down, filling with silence (-1).
+fn shift_along_bands(image: &mut [f32], frames: usize, shift: isize) {
+    let moved = (shift.unsigned_abs() * frames).min(image.len());
+    if shift > 0 {
+        image.copy_within(..image.len() - moved, moved);
+        image[..moved].fill(-1.0);
+    } else if shift < 0 {
+        image.copy_within(moved.., 0);
+        let kept = image.len() - moved;
+        image[kept..].fill(-1.0);
     }
 }
 
@@ -106,7 +140,10 @@ mod tests {
 
     #[test]
     fn gains_stay_within_tilt_plus_bell() {
-        let augment = SpectralAugment { eq_db: 6.0 };
+        let augment = SpectralAugment {
+            eq_db: 6.0,
+            ..Default::default()
+        };
         let mut rng = SeededRng::new(3, "t");
         for _ in 0..200 {
             let gains = augment.gains(128, &mut rng);
@@ -117,7 +154,10 @@ mod tests {
     #[test]
     fn the_image_stays_referenced_to_its_maximum_and_the_floor_stays_silent() {
         let p = params();
-        let augment = SpectralAugment { eq_db: 12.0 };
+        let augment = SpectralAugment {
+            eq_db: 12.0,
+            ..Default::default()
+        };
         let mut rng = SeededRng::new(7, "t");
         for _ in 0..20 {
             let mut x = image(&p);
@@ -137,10 +177,69 @@ mod tests {
         // An equaliser is a gain per band: within a band, level differences stay.
         let p = params();
         let mut x = image(&p);
-        SpectralAugment { eq_db: 6.0 }.apply(&mut x, &p, &mut SeededRng::new(11, "t"));
+        SpectralAugment {
+            eq_db: 6.0,
+            ..Default::default()
+        }
+        .apply(&mut x, &p, &mut SeededRng::new(11, "t"));
         for band in 0..p.bands {
             let d = x[band * p.frames] - x[band * p.frames + 1];
             assert!((d - 0.01).abs() < 1e-5, "band {band}: {d}");
         }
+    }
+
+    #[test]
+    fn a_shift_moves_whole_bands_and_fills_with_silence() {
+        let p = params();
+        let original = image(&p);
+        let row = |x: &[f32], band: usize| x[band * p.frames..(band + 1) * p.frames].to_vec();
+        let mut up = original.clone();
+        shift_along_bands(&mut up, p.frames, 3);
+        let mut down = original.clone();
+        shift_along_bands(&mut down, p.frames, -2);
+        for band in 0..p.bands {
+            let silent = vec![-1.0; p.frames];
+            let expected_up = if band < 3 {
+                silent.clone()
+            } else {
+                row(&original, band - 3)
+            };
+            assert_eq!(row(&up, band), expected_up, "up, band {band}");
+            let expected_down = if band + 2 >= p.bands {
+                silent
+            } else {
+                row(&original, band + 2)
+            };
+            assert_eq!(row(&down, band), expected_down, "down, band {band}");
+        }
+        // A move beyond the image leaves silence.
+        let mut gone = original.clone();
+        shift_along_bands(&mut gone, p.frames, 40);
+        assert!(gone.iter().all(|&v| v == -1.0));
+    }
+
+    #[test]
+    fn random_shifts_stay_within_the_limit_and_take_every_value() {
+        let p = params();
+        let augment = SpectralAugment {
+            shift_bands: 2,
+            ..Default::default()
+        };
+        let original = image(&p);
+        let mut rng = SeededRng::new(5, "t");
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let mut x = original.clone();
+            augment.apply(&mut x, &p, &mut rng);
+            let shift = (-2..=2)
+                .find(|&k: &isize| {
+                    let mut y = original.clone();
+                    shift_along_bands(&mut y, p.frames, k);
+                    y == x
+                })
+                .expect("a shift of at most 2 bands");
+            seen.insert(shift);
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![-2, -1, 0, 1, 2]);
     }
 }

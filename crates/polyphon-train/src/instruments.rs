@@ -184,6 +184,12 @@ pub fn train_instruments(
             )));
         }
     }
+    if config.augment.shift_bands >= image.bands {
+        return Err(TrainError::Invalid(format!(
+            "a shift of up to {} bands can move all of a {}-band image out",
+            config.augment.shift_bands, image.bands
+        )));
+    }
     let mixed = match mixer {
         Some(_) if config.task == Task::Multi => config.mixed_per_epoch,
         _ if config.mixed_per_epoch > 0 => {
@@ -604,7 +610,10 @@ mod tests {
     /// `config(epochs)` with random equalisation, whose draws a resume must repeat too.
     fn equalised(epochs: usize) -> InstrumentTrainConfig {
         InstrumentTrainConfig {
-            augment: SpectralAugment { eq_db: 6.0 },
+            augment: SpectralAugment {
+                eq_db: 6.0,
+                shift_bands: 2,
+            },
             ..config(epochs)
         }
     }
@@ -662,7 +671,10 @@ mod tests {
         let loaded: InstrumentTrainConfig = serde_json::from_value(saved).unwrap();
         assert_eq!(loaded, config(2));
         let negative = InstrumentTrainConfig {
-            augment: SpectralAugment { eq_db: -1.0 },
+            augment: SpectralAugment {
+                eq_db: -1.0,
+                ..SpectralAugment::default()
+            },
             ..config(1)
         };
         assert!(negative.check().unwrap_err().to_string().contains("-1 dB"));

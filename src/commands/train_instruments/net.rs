@@ -50,6 +50,10 @@ pub struct NetArgs {
     /// each (0: off), so that unseen synthesisers' colourings are less new
     #[arg(long, value_name = "DB", default_value_t = 0.0)]
     eq_augment: f64,
+    /// Networks: move every training image up or down by a random number of bands, at most
+    /// BANDS (0: off); on --bands log a band is a quarter tone above about 270 Hz
+    #[arg(long, value_name = "BANDS", default_value_t = 0)]
+    shift_augment: usize,
     /// Networks: train N members with seeds --seed .. --seed + N - 1 into RUN/member-K and
     /// make RUN/model.json their ensemble (mean probabilities)
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -86,6 +90,7 @@ pub fn run(
         notes: args.mix_notes.clone(),
         augment: SpectralAugment {
             eq_db: args.eq_augment,
+            shift_bands: args.shift_augment,
         },
         ..InstrumentTrainConfig::new(architecture.parse()?, task, data.to_path_buf())
     };
