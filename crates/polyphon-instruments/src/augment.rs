@@ -14,7 +14,10 @@
 //! its resonances together by up to a few quarter tones: a slightly smaller or larger
 //! instrument. The networks' errors on unseen SoundFonts are notes given to the family that
 //! plays in their register; seeing each training timbre a little displaced should make the
-//! exact band a weaker cue than the spectral shape around it.
+//! exact band a weaker cue than the spectral shape around it. Measured, it does harm (the
+//! `mlp` on notes: 85.5 % with 2 bands against 96.9 %; docs/instruments.md, session 11):
+//! below about 270 Hz a log band is one FFT bin, so there a shift moves a bass note by
+//! several semitones and breaks its harmonic pattern.
 
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
