@@ -590,6 +590,7 @@ fn the_log_band_networks_train_and_score_mixtures() {
         "frame-conv-segments",
         "band-conv",
         "mlp-norm",
+        "mlp-onset",
     ];
     for model in models {
         let run = dir.path().join(model);
@@ -655,6 +656,15 @@ fn network_options_are_checked_before_anything_is_written() {
         text(&negative_eq.stderr).contains("-3 dB"),
         "{}",
         text(&negative_eq.stderr)
+    );
+    // Checked before the data loads: the manifest named here does not exist.
+    let missing = dir.path().join("missing.jsonl");
+    let far_shift = train_net("mlp", "single", &missing, &run, &["--shift-augment", "500"]);
+    assert_eq!(far_shift.status.code(), Some(2));
+    assert!(
+        text(&far_shift.stderr).contains("a shift of up to 500 bands"),
+        "{}",
+        text(&far_shift.stderr)
     );
     assert!(!run.join("model.json").exists());
 

@@ -36,7 +36,9 @@ mod net;
   polyphon train instruments --model band-conv --task single --bands log \\
       --data data/notes/notes.jsonl --epochs 40 --patience 8 --out runs/band-conv-single
 
-Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; frame-mlp: 256-128 on every
+Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; mlp-norm: the mlp with a batch
+norm on the pooled vector; mlp-onset: the mlp on a vector pooled in 6 segments, short at the
+note's onset (62 ms, 125 ms, ...) and long in its decay; frame-mlp: 256-128 on every
 frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
 segments, keeping a note's envelope; frame-conv-segments: the same with the second frame layer
 reading the frames 2 before and after too (80 ms of context); band-conv: 4 dilated convolutions

@@ -113,6 +113,33 @@ pub fn segment_frames(frames: usize, segments: usize, segment: usize) -> std::op
     start..end
 }
 
+/// Bounds of the onset segments, as fractions of a clip: 1/64, 2/64, 5/64, 12/64, 20/64 and
+/// 24/64 of it (for a 4 s note: 62 ms, 125 ms, 0.31 s, 0.75 s, 1.25 s, 1.5 s). Equal segments
+/// average a note's attack into its first second; listeners tell plucked and struck
+/// instruments apart mostly by the attack's first tens of milliseconds (Grey 1977), so these
+/// are short at the onset and long in the decay.
+const ONSET_BOUNDS: [f64; 7] = [
+    0.0,
+    1.0 / 64.0,
+    3.0 / 64.0,
+    8.0 / 64.0,
+    20.0 / 64.0,
+    40.0 / 64.0,
+    1.0,
+];
+
+/// How many onset segments [`onset_segment_frames`] cuts.
+pub const ONSET_SEGMENTS: usize = ONSET_BOUNDS.len() - 1;
+
+/// The frames of onset segment `segment` (of [`ONSET_SEGMENTS`]) over `frames` frames: never
+/// empty, as [`segment_frames`].
+pub fn onset_segment_frames(frames: usize, segment: usize) -> std::ops::Range<usize> {
+    let bound = |k: usize| (ONSET_BOUNDS[k] * frames as f64).round() as usize;
+    let start = bound(segment).min(frames - 1);
+    let end = bound(segment + 1).clamp(start + 1, frames);
+    start..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +187,18 @@ mod tests {
         // Fewer frames than segments: each segment still holds one frame.
         let short: Vec<_> = (0..4).map(|k| segment_frames(2, 4, k)).collect();
         assert_eq!(short, [0..1, 0..1, 1..2, 1..2]);
+    }
+
+    #[test]
+    fn onset_segments_are_short_at_the_start_and_cover_the_frames() {
+        // A 4 s note at 62.5 frames/s: 64 ms, 128 ms, 0.3 s, 0.75 s, 1.26 s, 1.5 s.
+        let ranges: Vec<_> = (0..ONSET_SEGMENTS)
+            .map(|k| onset_segment_frames(251, k))
+            .collect();
+        assert_eq!(ranges, [0..4, 4..12, 12..31, 31..78, 78..157, 157..251]);
+        let short: Vec<_> = (0..ONSET_SEGMENTS)
+            .map(|k| onset_segment_frames(3, k))
+            .collect();
+        assert!(short.iter().all(|r| !r.is_empty() && r.end <= 3));
     }
 }

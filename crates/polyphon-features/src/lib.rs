@@ -35,7 +35,7 @@ pub use extractor::{extract, Extractor, FeatureMatrix, Finish};
 pub use filterbank::{
     hz_to_mel, mel_to_hz, Filterbank, LogFilterbankParams, MelFilterbankParams, MelScale,
 };
-pub use framing::{segment_frames, FrameCount, FrameGrid};
+pub use framing::{onset_segment_frames, segment_frames, FrameCount, FrameGrid, ONSET_SEGMENTS};
 pub use image::{save_png, ColumnPooler, ImageGeometry, SpectrogramImage};
 pub use npy::{read_npy_f32, NpyWriter};
 pub use realfft::num_complex::Complex32;

@@ -107,6 +107,19 @@ impl InstrumentTrainConfig {
             .parse()
             .map_err(|e: polyphon_models::ModelError| TrainError::Invalid(e.to_string()))
     }
+
+    /// Checks the settings for images of the front-end `image` (as the training does first),
+    /// so that a caller can refuse them before it loads any data.
+    pub fn check_for(&self, image: &BandImage) -> Result<InstrumentArch> {
+        let architecture = self.check()?;
+        if self.augment.shift_bands >= image.bands {
+            return Err(TrainError::Invalid(format!(
+                "a shift of up to {} bands can move all of a {}-band image out",
+                self.augment.shift_bands, image.bands
+            )));
+        }
+        Ok(architecture)
+    }
 }
 
 /// What a run trains and validates on: images of the front-end `image`, and optionally a
@@ -173,7 +186,7 @@ pub fn train_instruments(
         valid,
         mixer,
     } = *data;
-    let architecture = config.check()?;
+    let architecture = config.check_for(image)?;
     for data in [train, valid] {
         if data.task != config.task || data.num_features != image.len() || data.is_empty() {
             return Err(TrainError::Invalid(format!(
@@ -183,12 +196,6 @@ pub fn train_instruments(
                 image.frames
             )));
         }
-    }
-    if config.augment.shift_bands >= image.bands {
-        return Err(TrainError::Invalid(format!(
-            "a shift of up to {} bands can move all of a {}-band image out",
-            config.augment.shift_bands, image.bands
-        )));
     }
     let mixed = match mixer {
         Some(_) if config.task == Task::Multi => config.mixed_per_epoch,

@@ -97,6 +97,7 @@ pub fn run(
     if args.mix_notes.is_some() && task == Task::Single {
         anyhow::bail!("--mix-notes makes multi-label examples: use it with --task multi");
     }
+    config.check_for(&image)?;
     // The data before the run folder: a bad manifest leaves nothing behind.
     let started = Instant::now();
     let train = load_images(data, Split::Train, task, &image)?;

@@ -3,6 +3,7 @@
 //!
 //! - [`Mlp`] (`mlp`: hidden 64-32; `mlp5`: 256-128-64-32) on the pooled mel vector it
 //!   computes itself; [`NormalizedMlp`] (`mlp-norm`) the `mlp` on the batch-normalised vector;
+//!   [`OnsetMlp`] (`mlp-onset`) the `mlp` on a vector pooled in short segments at the onset;
 //! - [`FrameMlp`] (`frame-mlp`): an MLP on every frame, mean and max over time, dense head;
 //!   `frame-mlp-segments` takes the mean and max in 4 time segments; `frame-conv-segments`
 //!   also lets the second frame layer read the frames 2 before and after;
@@ -34,7 +35,7 @@ pub use cnn::Cnn;
 pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
 pub use frames::{FrameMlp, CONTEXT_SPREAD};
 pub use loss::Loss;
-pub use mlp::{pool, Mlp, NormalizedMlp, SEGMENTS};
+pub use mlp::{pool, Mlp, NormalizedMlp, OnsetMlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
 pub use store::{InstrumentNetDescription, InstrumentNetModel};
 
@@ -48,6 +49,8 @@ pub enum InstrumentArch {
     Mlp5,
     #[serde(rename = "mlp-norm")]
     MlpNorm,
+    #[serde(rename = "mlp-onset")]
+    MlpOnset,
     #[serde(rename = "frame-mlp")]
     FrameMlp,
     #[serde(rename = "frame-mlp-segments")]
@@ -63,10 +66,11 @@ pub enum InstrumentArch {
 
 impl InstrumentArch {
     /// Every network, in the order the help lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Mlp,
         Self::Mlp5,
         Self::MlpNorm,
+        Self::MlpOnset,
         Self::FrameMlp,
         Self::FrameMlpSegments,
         Self::FrameConvSegments,
@@ -81,6 +85,7 @@ impl InstrumentArch {
             Self::Mlp => "mlp",
             Self::Mlp5 => "mlp5",
             Self::MlpNorm => "mlp-norm",
+            Self::MlpOnset => "mlp-onset",
             Self::FrameMlp => "frame-mlp",
             Self::FrameMlpSegments => "frame-mlp-segments",
             Self::FrameConvSegments => "frame-conv-segments",
@@ -158,6 +163,7 @@ impl NetSpec {
 pub enum InstrumentNet {
     Mlp(Mlp),
     NormalizedMlp(NormalizedMlp),
+    OnsetMlp(OnsetMlp),
     FrameMlp(FrameMlp),
     BandConv(BandConv),
     Cnn(Cnn),
@@ -174,6 +180,9 @@ impl InstrumentNet {
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
             InstrumentArch::MlpNorm => {
                 Self::NormalizedMlp(NormalizedMlp::new(bins, &[64, 32], classes, device))
+            }
+            InstrumentArch::MlpOnset => {
+                Self::OnsetMlp(OnsetMlp::new(bins, &[64, 32], classes, device))
             }
             InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, 0, device)),
             InstrumentArch::FrameMlpSegments => {
@@ -197,6 +206,7 @@ impl InstrumentNet {
         match self {
             Self::Mlp(net) => net.forward(images),
             Self::NormalizedMlp(net) => net.forward(images),
+            Self::OnsetMlp(net) => net.forward(images),
             Self::FrameMlp(net) => net.forward(images),
             Self::BandConv(net) => net.forward(images),
             Self::Cnn(net) => net.forward(images),
@@ -235,6 +245,9 @@ mod tests {
             count(InstrumentArch::MlpNorm, 1, 6),
             (mlp + 2 * norm, mlp + norm)
         );
+        // 6 onset segments: 1536 pooled values.
+        let onset = 1536 * 64 + 64 + 64 * 32 + 32 + 32 * 6 + 6;
+        assert_eq!(count(InstrumentArch::MlpOnset, 1, 6), (onset, onset));
     }
 
     #[test]
