@@ -293,12 +293,27 @@ fn multi_label_trains_and_reports_every_family() {
         "{scores}"
     );
 
+    // Each mixture holds 1 to 3 distinct families.
+    let by_families: Vec<&str> = scores["by_families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_families, ["1", "2", "3"], "{scores}");
+
     let table = eval(run_arg, data_arg, &[]);
-    assert!(
-        text(&table.stdout).contains("Hamming accuracy"),
-        "{}",
-        text(&table.stdout)
-    );
+    for heading in [
+        "Hamming accuracy",
+        "by number of notes",
+        "by number of families",
+    ] {
+        assert!(
+            text(&table.stdout).contains(heading),
+            "{heading}: {}",
+            text(&table.stdout)
+        );
+    }
     let mix = dir.path().join("mix-00000.wav");
     let classify = polyphon(&[
         "classify",
@@ -618,6 +633,38 @@ fn the_log_band_networks_train_and_score_mixtures() {
         ));
         assert_eq!(scores["task"], "multi", "{scores}");
     }
+}
+
+#[test]
+fn mixed_examples_draw_families_or_instruments_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = mixtures_set(dir.path());
+    let notes = notes_set(dir.path());
+    let mix = |run: &Path, draw: &str| {
+        let extra = [
+            "--epochs",
+            "1",
+            "--mix-notes",
+            notes.to_str().unwrap(),
+            "--mixed-per-epoch",
+            "64",
+            "--mix-draw",
+            draw,
+        ];
+        train_net("mlp", "multi", &manifest, run, &extra)
+    };
+    let run = dir.path().join("instruments");
+    let output = mix(&run, "instruments");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let config = std::fs::read_to_string(run.join("config.json")).unwrap();
+    assert!(config.contains("\"mix_draw\": \"instruments\""), "{config}");
+    let unknown = mix(&dir.path().join("unknown"), "voices");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("voices"),
+        "{}",
+        text(&unknown.stderr)
+    );
 }
 
 #[test]

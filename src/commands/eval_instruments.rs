@@ -32,7 +32,7 @@ pub use classifier::{decision_thresholds, run_folder, InstrumentClassifier};
         The same score (accuracy, or Hamming accuracy) is also given per SoundFont and per \
         preset of the manifest's `synthesizer` (a mixture counts in each of its stems'), in \
         RUN/groups-<split>.csv; the text lists every SoundFont, the five worst presets and, for \
-        mixtures, the score by number of notes. Every file's true and predicted families and \
+        mixtures, the score by number of notes and by number of families present (notes can         share a family). Every file's true and predicted families and \
         probabilities go to RUN/predictions-<split>.csv, for error analysis.\n\
         --fit-thresholds (multi-label) chooses each family's threshold for the best accuracy \
         on the scored split, among 0.05, 0.10, ..., 0.95, and writes RUN/thresholds.json, \
@@ -92,7 +92,12 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
         .collect();
     let synthesizers: Vec<String> = entries.iter().map(|e| e.synthesizer.clone()).collect();
     let by = |level| group_scores(&data, &synthesizers, &proba, &thresholds, level);
-    let (fonts, presets, sizes) = (by(Level::SoundFont), by(Level::Preset), by(Level::Stems));
+    let breakdown = Breakdown {
+        fonts: by(Level::SoundFont),
+        presets: by(Level::Preset),
+        notes: by(Level::Stems),
+        families: by(Level::Families),
+    };
     if let Evaluation::Single {
         classes, confusion, ..
     } = &evaluation
@@ -100,7 +105,7 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
         write_confusion(&run_dir, args.split, classes, confusion)?;
     }
     let split = args.split.name();
-    let groups = [fonts.clone(), presets.clone(), sizes.clone()].concat();
+    let groups = breakdown.all();
     write_text(
         &run_dir.join(format!("groups-{split}.csv")),
         &groups_csv(&groups),
@@ -123,13 +128,14 @@ pub fn run(args: &InstrumentsArgs) -> Result<()> {
         let mut json = serde_json::to_value(&evaluation)?;
         json["seconds"] =
             serde_json::json!({"features": feature_seconds, "predict": predict_seconds});
-        json["by_soundfont"] = serde_json::to_value(&fonts)?;
-        json["by_preset"] = serde_json::to_value(&presets)?;
-        json["by_stems"] = serde_json::to_value(&sizes)?;
+        json["by_soundfont"] = serde_json::to_value(&breakdown.fonts)?;
+        json["by_preset"] = serde_json::to_value(&breakdown.presets)?;
+        json["by_stems"] = serde_json::to_value(&breakdown.notes)?;
+        json["by_families"] = serde_json::to_value(&breakdown.families)?;
         println!("{}", serde_json::to_string(&json)?);
     } else {
         print!("{}", table(&evaluation, &args.data, args.split));
-        print!("{}", groups_table(model.task(), &fonts, &presets, &sizes));
+        print!("{}", groups_table(model.task(), &breakdown));
         let files = data.len() as f64;
         println!(
             "features {feature_seconds:.2} s ({:.0} files/s), prediction {predict_seconds:.3} s ({:.0} files/s)",
@@ -265,13 +271,27 @@ fn multi_table(
     text
 }
 
-/// Every SoundFont's score, the five worst presets' and, for mixtures, the score by size.
-fn groups_table(
-    task: Task,
-    fonts: &[GroupScore],
-    presets: &[GroupScore],
-    sizes: &[GroupScore],
-) -> String {
+/// The scores by group, one list per [`Level`].
+struct Breakdown {
+    fonts: Vec<GroupScore>,
+    presets: Vec<GroupScore>,
+    notes: Vec<GroupScore>,
+    families: Vec<GroupScore>,
+}
+
+impl Breakdown {
+    fn all(&self) -> Vec<GroupScore> {
+        [&self.fonts, &self.presets, &self.notes, &self.families]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Every SoundFont's score, the five worst presets' and, for mixtures, the score by number of
+/// notes and of families.
+fn groups_table(task: Task, breakdown: &Breakdown) -> String {
     let metric = match task {
         Task::Single => "accuracy",
         Task::Multi => "Hamming accuracy",
@@ -286,7 +306,7 @@ fn groups_table(
         }
         text
     };
-    let mut worst: Vec<&GroupScore> = presets.iter().collect();
+    let mut worst: Vec<&GroupScore> = breakdown.presets.iter().collect();
     worst.sort_by(|a, b| {
         a.score
             .total_cmp(&b.score)
@@ -295,14 +315,19 @@ fn groups_table(
     worst.truncate(5);
     let mut text = rows(
         format!("{metric} by SoundFont (files with a stem from it)"),
-        &fonts.iter().collect::<Vec<_>>(),
+        &breakdown.fonts.iter().collect::<Vec<_>>(),
     );
     text += &rows(format!("worst presets by {metric}"), &worst);
-    if sizes.len() > 1 {
-        text += &rows(
-            format!("{metric} by number of notes"),
-            &sizes.iter().collect::<Vec<_>>(),
-        );
+    if breakdown.notes.len() > 1 || breakdown.families.len() > 1 {
+        for (count, scores) in [
+            ("notes", &breakdown.notes),
+            ("families", &breakdown.families),
+        ] {
+            text += &rows(
+                format!("{metric} by number of {count}"),
+                &scores.iter().collect::<Vec<_>>(),
+            );
+        }
     }
     text
 }

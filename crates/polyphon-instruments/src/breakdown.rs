@@ -1,5 +1,5 @@
 //! Scores split by where the audio came from: per SoundFont and per preset, and per number
-//! of notes in a mixture. A split by instrument has only a few test presets per family, so
+//! of notes and of families in a mixture (a mixture's notes can share a family). A split by instrument has only a few test presets per family, so
 //! one odd synthesizer (an FM chip's guitar) can decide the overall score; this shows which.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,8 @@ pub enum Level {
     Preset,
     /// The number of stems (notes) in the file.
     Stems,
+    /// The number of families present (from the targets, not the `synthesizer`).
+    Families,
 }
 
 impl Level {
@@ -27,19 +29,23 @@ impl Level {
             Level::SoundFont => "soundfont",
             Level::Preset => "preset",
             Level::Stems => "stems",
+            Level::Families => "families",
         }
     }
 
-    /// The distinct groups of one file, in order of first appearance.
-    pub fn groups(self, synthesizer: &str) -> Vec<String> {
-        if self == Level::Stems {
-            return vec![synthesizer.split('+').count().to_string()];
+    /// The distinct groups of one file with `positives` families present, in order of first
+    /// appearance.
+    pub fn groups(self, synthesizer: &str, positives: usize) -> Vec<String> {
+        match self {
+            Level::Stems => return vec![synthesizer.split('+').count().to_string()],
+            Level::Families => return vec![positives.to_string()],
+            Level::SoundFont | Level::Preset => {}
         }
         let mut groups: Vec<String> = Vec::new();
         for stem in synthesizer.split('+') {
             let group = match self {
                 Level::SoundFont => stem.split(':').next().unwrap_or(stem),
-                Level::Preset | Level::Stems => stem,
+                _ => stem,
             };
             if !groups.iter().any(|g| g == group) {
                 groups.push(group.to_string());
@@ -59,7 +65,7 @@ pub struct GroupScore {
     pub score: f64,
 }
 
-/// One [`GroupScore`] per group of `level`, sorted by name (numerically for stems). `synthesizers` holds each file's
+/// One [`GroupScore`] per group of `level`, sorted by name (numerically for counts). `synthesizers` holds each file's
 /// manifest `synthesizer`, in the order of `data`; `proba` is `(files, classes)`;
 /// `thresholds` has one value per class.
 pub fn group_scores(
@@ -77,7 +83,8 @@ pub fn group_scores(
     for (index, synthesizer) in synthesizers.iter().enumerate() {
         let row = &proba[index * k..(index + 1) * k];
         let (right, decisions) = file_decisions(data, index, row, thresholds);
-        for group in level.groups(synthesizer) {
+        let positives = data.target(index).iter().filter(|&&t| t > 0.5).count();
+        for group in level.groups(synthesizer, positives) {
             let entry = counts.entry(group).or_default();
             *entry = (entry.0 + right, entry.1 + decisions, entry.2 + 1);
         }
@@ -91,7 +98,7 @@ pub fn group_scores(
             score: right as f64 / decisions as f64,
         })
         .collect();
-    if level == Level::Stems {
+    if matches!(level, Level::Stems | Level::Families) {
         scores.sort_by_key(|s| s.group.parse::<usize>().unwrap_or(usize::MAX));
     }
     scores
@@ -152,13 +159,55 @@ mod tests {
     #[test]
     fn groups_of_a_mixture_are_distinct_and_ordered() {
         let synthesizer = "B:000:001+A:000:002+B:000:003";
-        assert_eq!(Level::SoundFont.groups(synthesizer), ["B", "A"]);
+        assert_eq!(Level::SoundFont.groups(synthesizer, 2), ["B", "A"]);
         assert_eq!(
-            Level::Preset.groups(synthesizer),
+            Level::Preset.groups(synthesizer, 2),
             ["B:000:001", "A:000:002", "B:000:003"]
         );
-        assert_eq!(Level::Stems.groups(synthesizer), ["3"]);
-        assert_eq!(Level::Stems.groups("A:000:001"), ["1"]);
+        assert_eq!(Level::Stems.groups(synthesizer, 2), ["3"]);
+        assert_eq!(Level::Stems.groups("A:000:001", 1), ["1"]);
+        assert_eq!(Level::Families.groups(synthesizer, 2), ["2"]);
+    }
+
+    #[test]
+    fn mixtures_are_grouped_by_their_families_present_not_their_notes() {
+        // Two 3-note mixtures: one of 3 families (all right), one of 2 families (a third
+        // called: 5 of 6 right); and a 1-family note (right).
+        let d = data(
+            Task::Multi,
+            [
+                [1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+                [1.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+                [0.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+            ]
+            .concat(),
+        );
+        let proba = [
+            [0.9, 0.9, 0.9, 0.1, 0.1, 0.1],
+            [0.9, 0.9, 0.9, 0.1, 0.1, 0.1],
+            [0.1, 0.1, 0.1, 0.9, 0.1, 0.1],
+        ]
+        .concat();
+        let synths = ["A:0:1+A:0:2+A:0:3", "A:0:1+A:0:2+A:0:4", "A:0:5"].map(String::from);
+        let by = |level| group_scores(&d, &synths, &proba, &[0.5; 6], level);
+        let summary = |scores: Vec<GroupScore>| -> Vec<(String, usize, f64)> {
+            scores
+                .into_iter()
+                .map(|s| (s.group, s.files, s.score))
+                .collect()
+        };
+        assert_eq!(
+            summary(by(Level::Stems)),
+            [("1".into(), 1, 1.0), ("3".into(), 2, 11.0 / 12.0)]
+        );
+        assert_eq!(
+            summary(by(Level::Families)),
+            [
+                ("1".into(), 1, 1.0),
+                ("2".into(), 1, 5.0 / 6.0),
+                ("3".into(), 1, 1.0)
+            ]
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use error::InstrumentError;
 pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
 pub use image::{images_of_files, BandImage, BandImager};
-pub use mixer::NoteMixer;
+pub use mixer::{MixDraw, NoteMixer};
 pub use thresholds::{fit_thresholds, Thresholds};
 
 /// Result type of this crate.

@@ -6,13 +6,21 @@
 //! `max_parts` notes of distinct families, each at a random gain, labelled with the union of
 //! their families, and becomes an image exactly as a file does. The real mixtures sum
 //! their notes at rendered level too; the random gains add variety in balance.
+//!
+//! [`MixDraw`] says how the notes are picked. `families` (the first recipe) takes distinct
+//! families, so every note adds a label. `polyphon synth mixtures` takes distinct
+//! *instruments*, and families repeat: its 6-instrument mixtures hold 2 to 6 families, mostly
+//! 3 or 4. A network taught only the first learns that more notes mean more families and
+//! calls absent ones; `instruments` draws as the real mixtures do.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::read_mono;
 use polyphon_synth::manifest::{read_split, Split};
 use polyphon_synth::rng::SeededRng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Task, MULTI_CLASSES};
 use crate::image::{BandImage, BandImager};
@@ -21,14 +29,94 @@ use crate::{InstrumentError, Result};
 /// Gains of the mixed notes, in dB.
 const GAIN_DB: (f64, f64) = (-9.0, 0.0);
 
+/// How a mixed example picks its notes: see the [module documentation](self).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MixDraw {
+    /// 1 to `max_parts` distinct families, one note of each.
+    #[default]
+    Families,
+    /// 1 to `max_parts` distinct instruments, one note of each; families may repeat.
+    Instruments,
+}
+
+impl MixDraw {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Families => "families",
+            Self::Instruments => "instruments",
+        }
+    }
+}
+
+impl std::str::FromStr for MixDraw {
+    type Err = InstrumentError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        [Self::Families, Self::Instruments]
+            .into_iter()
+            .find(|draw| draw.name() == text)
+            .ok_or_else(|| {
+                InstrumentError::Invalid(format!("{text}: draw families or instruments"))
+            })
+    }
+}
+
 /// See the [module documentation](self).
 pub struct NoteMixer {
     /// Mono samples of each note, cut to one image's length.
     notes: Vec<Vec<f32>>,
-    /// Note indices of each class of [`MULTI_CLASSES`].
-    by_class: Vec<Vec<usize>>,
+    pools: NotePools,
     imager: BandImager,
+}
+
+/// The notes by class and by instrument, and how many go into one example.
+struct NotePools {
+    /// Class of [`MULTI_CLASSES`] of each note.
+    class_of: Vec<usize>,
+    /// Note indices of each class.
+    by_class: Vec<Vec<usize>>,
+    /// Note indices of each instrument (in name order).
+    by_instrument: Vec<Vec<usize>>,
     max_parts: usize,
+}
+
+impl NotePools {
+    /// `notes`: each note's instrument name and class.
+    fn new(notes: &[(String, usize)], max_parts: usize) -> Self {
+        let mut by_class = vec![Vec::new(); MULTI_CLASSES.len()];
+        let mut instruments: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (note, (instrument, class)) in notes.iter().enumerate() {
+            by_class[*class].push(note);
+            instruments.entry(instrument).or_default().push(note);
+        }
+        Self {
+            class_of: notes.iter().map(|(_, class)| *class).collect(),
+            by_class,
+            by_instrument: instruments.into_values().collect(),
+            max_parts,
+        }
+    }
+
+    /// The notes of one example, each with its gain. The gain is drawn right after its note,
+    /// so the `families` draw repeats the examples of runs made before `instruments` existed.
+    fn draw(&self, rng: &mut SeededRng, draw: MixDraw) -> Vec<(usize, f32)> {
+        let pools: Vec<&Vec<usize>> = match draw {
+            MixDraw::Families => self.by_class.iter().filter(|p| !p.is_empty()).collect(),
+            MixDraw::Instruments => self.by_instrument.iter().collect(),
+        };
+        let mut chosen: Vec<usize> = (0..pools.len()).collect();
+        rng.shuffle(&mut chosen);
+        let parts = 1 + rng.below(self.max_parts.min(chosen.len()) as u64) as usize;
+        chosen[..parts]
+            .iter()
+            .map(|&pool| {
+                let note = *rng.choose(pools[pool]);
+                let db = GAIN_DB.0 + (GAIN_DB.1 - GAIN_DB.0) * rng.unit();
+                (note, 10f64.powf(db / 20.0) as f32)
+            })
+            .collect()
+    }
 }
 
 impl NoteMixer {
@@ -42,19 +130,17 @@ impl NoteMixer {
     ) -> Result<Self> {
         let root = manifest.parent().unwrap_or(Path::new("."));
         let mut files = Vec::new();
-        let mut classes = Vec::new();
+        let mut identities = Vec::new();
         for entry in read_split(manifest, split)? {
             let [family] = entry.families.as_slice() else {
                 continue;
             };
             if let Some(class) = MULTI_CLASSES.iter().position(|c| c == family) {
                 files.push(root.join(&entry.file));
-                classes.push(class);
+                // A notes set names one instrument per note; the file stands in otherwise.
+                let instrument = entry.instruments.first().unwrap_or(&entry.file).clone();
+                identities.push((instrument, class));
             }
-        }
-        let mut by_class = vec![Vec::new(); MULTI_CLASSES.len()];
-        for (note, &class) in classes.iter().enumerate() {
-            by_class[class].push(note);
         }
         if files.is_empty() || max_parts == 0 {
             return Err(InstrumentError::Invalid(format!(
@@ -75,9 +161,8 @@ impl NoteMixer {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             notes,
-            by_class,
+            pools: NotePools::new(&identities, max_parts),
             imager: image.imager()?,
-            max_parts,
         })
     }
 
@@ -85,30 +170,24 @@ impl NoteMixer {
         self.notes.len()
     }
 
-    /// `count` mixed examples as a multi-label data set, a function of `seed` alone.
-    pub fn mix(&self, seed: u64, count: usize) -> Result<Dataset> {
-        let classes: Vec<usize> = (0..self.by_class.len())
-            .filter(|&c| !self.by_class[c].is_empty())
-            .collect();
+    /// `count` mixed examples as a multi-label data set, a function of `seed` and `draw`.
+    pub fn mix(&self, seed: u64, count: usize, draw: MixDraw) -> Result<Dataset> {
         let examples = (0..count)
             .into_par_iter()
             .map(|i| {
                 let mut rng =
                     SeededRng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64), "mix");
-                let mut chosen = classes.clone();
-                rng.shuffle(&mut chosen);
-                let parts = 1 + rng.below(self.max_parts.min(chosen.len()) as u64) as usize;
                 let mut mix: Vec<f32> = Vec::new();
                 let mut target = vec![0f32; MULTI_CLASSES.len()];
-                for &class in &chosen[..parts] {
-                    let note = &self.notes[*rng.choose(&self.by_class[class])];
-                    let db = GAIN_DB.0 + (GAIN_DB.1 - GAIN_DB.0) * rng.unit();
-                    let gain = 10f64.powf(db / 20.0) as f32;
-                    if mix.len() < note.len() {
-                        mix.resize(note.len(), 0.0);
+                for (note, gain) in self.pools.draw(&mut rng, draw) {
+                    let samples = &self.notes[note];
+                    if mix.len() < samples.len() {
+                        mix.resize(samples.len(), 0.0);
                     }
-                    mix.iter_mut().zip(note).for_each(|(m, &s)| *m += gain * s);
-                    target[class] = 1.0;
+                    mix.iter_mut()
+                        .zip(samples)
+                        .for_each(|(m, &s)| *m += gain * s);
+                    target[self.pools.class_of[note]] = 1.0;
                 }
                 Ok((self.imager.image_of_samples(&mix)?, target))
             })
@@ -123,5 +202,69 @@ impl NoteMixer {
                 .map(|i| PathBuf::from(format!("mixed-{seed}-{i}")))
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two instruments of class 0, one each of classes 1 and 2, three notes each.
+    fn pools(max_parts: usize) -> NotePools {
+        let notes: Vec<(String, usize)> = [("a", 0), ("b", 0), ("c", 1), ("d", 2)]
+            .iter()
+            .flat_map(|&(name, class)| (0..3).map(move |_| (name.to_string(), class)))
+            .collect();
+        NotePools::new(&notes, max_parts)
+    }
+
+    fn draws(pools: &NotePools, draw: MixDraw) -> Vec<Vec<usize>> {
+        (0..400)
+            .map(|i| {
+                let mut rng = SeededRng::new(i, "mix");
+                pools.draw(&mut rng, draw).iter().map(|&(n, _)| n).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_families_draw_adds_a_family_with_every_note() {
+        let pools = pools(6);
+        for notes in draws(&pools, MixDraw::Families) {
+            let mut classes: Vec<usize> = notes.iter().map(|&n| pools.class_of[n]).collect();
+            classes.sort_unstable();
+            classes.dedup();
+            assert_eq!(classes.len(), notes.len(), "{notes:?}");
+            assert!((1..=3).contains(&notes.len()));
+        }
+    }
+
+    #[test]
+    fn the_instruments_draw_repeats_families_but_not_instruments() {
+        let pools = pools(6);
+        let all = draws(&pools, MixDraw::Instruments);
+        let mut repeated = 0;
+        for notes in &all {
+            let instruments: BTreeMap<usize, ()> = notes.iter().map(|&n| (n / 3, ())).collect();
+            assert_eq!(instruments.len(), notes.len(), "{notes:?}");
+            assert!((1..=4).contains(&notes.len()));
+            let class_0 = notes.iter().filter(|&&n| pools.class_of[n] == 0).count();
+            repeated += usize::from(class_0 == 2);
+        }
+        // Both class-0 instruments are in every 4-note example and in half the 3-note ones.
+        assert!(repeated > 100, "{repeated} of {}", all.len());
+    }
+
+    #[test]
+    fn gains_stay_in_their_range_and_parts_in_max_parts() {
+        let pools = pools(2);
+        for draw in [MixDraw::Families, MixDraw::Instruments] {
+            for i in 0..100 {
+                let notes = pools.draw(&mut SeededRng::new(i, "mix"), draw);
+                assert!((1..=2).contains(&notes.len()));
+                let low = 10f32.powf(GAIN_DB.0 as f32 / 20.0);
+                assert!(notes.iter().all(|&(_, g)| (low - 1e-6..=1.0).contains(&g)));
+            }
+        }
     }
 }

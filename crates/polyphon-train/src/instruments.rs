@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use polyphon_instruments::metrics::multi_label_report;
 use polyphon_instruments::{
-    score, BandImage, Dataset, Evaluation, NoteMixer, SpectralAugment, Task, Thresholds,
+    score, BandImage, Dataset, Evaluation, MixDraw, NoteMixer, SpectralAugment, Task, Thresholds,
 };
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
@@ -45,6 +45,9 @@ pub struct InstrumentTrainConfig {
     pub seed: u64,
     /// Multi-label: examples mixed from single notes added to every epoch (needs a mixer).
     pub mixed_per_epoch: usize,
+    /// How those examples pick their notes (absent in runs made before it existed).
+    #[serde(default)]
+    pub mix_draw: MixDraw,
     /// Multi-label: probability at which a family counts as present, for validation.
     pub threshold: f64,
     /// Random equalisation of every training image (absent in runs made before it existed).
@@ -72,6 +75,7 @@ impl InstrumentTrainConfig {
             patience: 6,
             seed: 0,
             mixed_per_epoch: 0,
+            mix_draw: MixDraw::default(),
             threshold: 0.5,
             augment: SpectralAugment::default(),
             data,
@@ -247,7 +251,7 @@ pub fn train_instruments(
         let started = Instant::now();
         let epoch_seed = config.seed.wrapping_mul(1000).wrapping_add(epoch as u64);
         let extra = match (mixer, mixed) {
-            (Some(mixer), n) if n > 0 => Some(mixer.mix(epoch_seed, n)?),
+            (Some(mixer), n) if n > 0 => Some(mixer.mix(epoch_seed, n, config.mix_draw)?),
             _ => None,
         };
         let mut order: Vec<(bool, usize)> = (0..train.len()).map(|i| (false, i)).collect();

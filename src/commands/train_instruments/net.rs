@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use polyphon_instruments::{
-    load_images, BandImage, NoteMixer, PooledSpectrum, SpectralAugment, Task,
+    load_images, BandImage, MixDraw, NoteMixer, PooledSpectrum, SpectralAugment, Task,
 };
 use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
@@ -46,6 +46,10 @@ pub struct NetArgs {
     /// Examples mixed from --mix-notes per epoch
     #[arg(long, default_value_t = 1600)]
     mixed_per_epoch: usize,
+    /// How a mixed example picks its 1-6 notes: distinct families (every note adds a label),
+    /// or distinct instruments whose families may repeat, as `synth mixtures` draws them
+    #[arg(long, value_name = "families|instruments", default_value = "families")]
+    mix_draw: MixDraw,
     /// Networks: equalise every training image at random, a tilt and a bell of up to ±DB
     /// each (0: off), so that unseen synthesisers' colourings are less new
     #[arg(long, value_name = "DB", default_value_t = 0.0)]
@@ -88,6 +92,7 @@ pub fn run(
             0
         },
         notes: args.mix_notes.clone(),
+        mix_draw: args.mix_draw,
         augment: SpectralAugment {
             eq_db: args.eq_augment,
             shift_bands: args.shift_augment,
