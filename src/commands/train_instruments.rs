@@ -28,6 +28,8 @@ mod net;
   polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl \\
       --mix-notes data/notes/notes.jsonl --mixed-per-epoch 1600 --out runs/resnet18-multi
   polyphon train instruments --model resnet18 --task multi --data data/mixtures/mixtures.jsonl --out runs/r --resume
+  polyphon train instruments --model mlp --task multi --bands log --data data/mixtures/mixtures.jsonl \\
+      --mix-notes data/notes/notes.jsonl --mixed-per-epoch 19200 --mix-draw instruments --out runs/mlp-multi
   polyphon train instruments --model mlp --task single --data data/notes/notes.jsonl \\
       --eq-augment 12 --ensemble 3 --out runs/mlp-single-ensemble
   polyphon train instruments --model gbdt --task single --data data/notes/notes.jsonl --bands log --out runs/gbdt-log
@@ -50,11 +52,12 @@ seeded shuffles and initialisation; after every epoch the valid loss and score (
 Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
 (RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
 --mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
-notes (1-6 distinct families at random gains, labels = the union). --eq-augment DB gives
-every training image a random tilt and bell of up to ±DB; --shift-augment BANDS moves it up or
-down by up to BANDS bands. --ensemble N trains N networks
-(seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming them:
-eval and classify average their probabilities.
+notes (1-6 distinct families at random gains, labels = the union; --mix-draw instruments: 1-6
+distinct instruments whose families may repeat, as `synth mixtures` draws them).
+--eq-augment DB gives every training image a random tilt and bell of up to ±DB;
+--shift-augment BANDS moves it up or down by up to BANDS bands. --ensemble N trains N
+networks (seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming
+them: eval and classify average their probabilities.
 
 single: the files of exactly one of bass, flute, guitar, keyboard (other families skipped),
 softmax over one log-loss booster per class. multi: every file but the bass + flute pair-*
