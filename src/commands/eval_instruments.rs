@@ -32,7 +32,8 @@ pub use classifier::{decision_thresholds, run_folder, InstrumentClassifier};
         The same score (accuracy, or Hamming accuracy) is also given per SoundFont and per \
         preset of the manifest's `synthesizer` (a mixture counts in each of its stems'), in \
         RUN/groups-<split>.csv; the text lists every SoundFont, the five worst presets and, for \
-        mixtures, the score by number of notes and by number of families present (notes can         share a family). Every file's true and predicted families and \
+        mixtures, the score by number of notes and by number of families present (notes can \
+        share a family). Every file's true and predicted families and \
         probabilities go to RUN/predictions-<split>.csv, for error analysis.\n\
         --fit-thresholds (multi-label) chooses each family's threshold for the best accuracy \
         on the scored split, among 0.05, 0.10, ..., 0.95, and writes RUN/thresholds.json, \

@@ -1,6 +1,7 @@
 //! Scores split by where the audio came from: per SoundFont and per preset, and per number
-//! of notes and of families in a mixture (a mixture's notes can share a family). A split by instrument has only a few test presets per family, so
-//! one odd synthesizer (an FM chip's guitar) can decide the overall score; this shows which.
+//! of notes and of families in a mixture (a mixture's notes can share a family). A split by
+//! instrument has only a few test presets per family, so one odd synthesizer (an FM chip's
+//! guitar) can decide the overall score; this shows which.
 
 use std::collections::BTreeMap;
 
@@ -36,23 +37,25 @@ impl Level {
     /// The distinct groups of one file with `positives` families present, in order of first
     /// appearance.
     pub fn groups(self, synthesizer: &str, positives: usize) -> Vec<String> {
+        let stems = synthesizer.split('+');
         match self {
-            Level::Stems => return vec![synthesizer.split('+').count().to_string()],
-            Level::Families => return vec![positives.to_string()],
-            Level::SoundFont | Level::Preset => {}
+            Level::SoundFont => distinct(stems.map(|s| s.split(':').next().unwrap_or(s))),
+            Level::Preset => distinct(stems),
+            Level::Stems => vec![stems.count().to_string()],
+            Level::Families => vec![positives.to_string()],
         }
-        let mut groups: Vec<String> = Vec::new();
-        for stem in synthesizer.split('+') {
-            let group = match self {
-                Level::SoundFont => stem.split(':').next().unwrap_or(stem),
-                _ => stem,
-            };
-            if !groups.iter().any(|g| g == group) {
-                groups.push(group.to_string());
-            }
-        }
-        groups
     }
+}
+
+/// The distinct names, in order of first appearance.
+fn distinct<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for name in names {
+        if !groups.iter().any(|g| g == name) {
+            groups.push(name.to_string());
+        }
+    }
+    groups
 }
 
 /// The score of the files that have a stem from one group: accuracy for the single-label
@@ -65,9 +68,9 @@ pub struct GroupScore {
     pub score: f64,
 }
 
-/// One [`GroupScore`] per group of `level`, sorted by name (numerically for counts). `synthesizers` holds each file's
-/// manifest `synthesizer`, in the order of `data`; `proba` is `(files, classes)`;
-/// `thresholds` has one value per class.
+/// One [`GroupScore`] per group of `level`, sorted by name (numerically for counts).
+/// `synthesizers` holds each file's manifest `synthesizer`, in the order of `data`; `proba` is
+/// `(files, classes)`; `thresholds` has one value per class.
 pub fn group_scores(
     data: &Dataset,
     synthesizers: &[String],
