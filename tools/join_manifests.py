@@ -10,7 +10,6 @@ above its parts. Written whole, then renamed. Standard library only.
 """
 import os
 import sys
-from collections import Counter
 
 from manifest import entries, write
 
@@ -26,7 +25,7 @@ def main():
         sys.exit(__doc__)
     out, parts = sys.argv[1], sys.argv[2:]
     new_root = os.path.dirname(os.path.abspath(out))
-    joined, counts = [], Counter()
+    joined = []
     for part in parts:
         old_root = os.path.dirname(os.path.abspath(part))
         for entry in entries(part):
@@ -35,10 +34,8 @@ def main():
                     entry[field] = rebase(entry[field], old_root, new_root)
             if "stems" in entry:
                 entry["stems"] = [rebase(s, old_root, new_root) for s in entry["stems"]]
-            counts[entry["split"]] += 1
             joined.append(entry)
     write(out, joined)
-    print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
 
 
 if __name__ == "__main__":

@@ -27,8 +27,11 @@ def entries(path, fields=("file", "split", "synthesizer")):
 
 
 def write(path, kept):
-    """Writes manifest entries whole, then renames: a failure leaves no partial manifest."""
+    """Writes manifest entries whole, then renames: a failure leaves no partial manifest.
+    Prints the path and how many entries each split got."""
     partial = f"{path}.partial"
     with open(partial, "w") as out:
         out.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in kept)
     os.replace(partial, path)
+    counts = {split: sum(e["split"] == split for e in kept) for split in ("train", "valid", "test")}
+    print(f"{path}: " + ", ".join(f"{n} {split}" for split, n in counts.items()))

@@ -14,7 +14,6 @@ only.
 """
 import argparse
 import random
-from collections import Counter
 from pathlib import Path
 
 from manifest import entries, write
@@ -31,14 +30,11 @@ def main():
         parser.error("--valid and --test must be positive shares that leave files to train")
     rng = random.Random(args.seed)
     kept = list(entries(args.manifest))
-    counts = Counter()
     for entry in kept:
         draw = rng.random()
         entry["split"] = "test" if draw < args.test else "valid" if draw < args.test + args.valid else "train"
-        counts[entry["split"]] += 1
     out = args.manifest.with_name(f"{args.manifest.stem}-random.jsonl")
     write(out, kept)
-    print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
 
 
 if __name__ == "__main__":

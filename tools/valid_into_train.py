@@ -10,7 +10,6 @@ so its relative paths stay valid. Standard library only.
     python3 tools/valid_into_train.py data/notes/notes.jsonl
 """
 import sys
-from collections import Counter
 from pathlib import Path
 
 from manifest import entries, write
@@ -21,19 +20,14 @@ def main():
         sys.exit(__doc__)
     manifest = Path(sys.argv[1])
     out = manifest.with_name(f"{manifest.stem}-trainvalid.jsonl")
-    counts = Counter()
     kept = []
     for entry in entries(manifest):
         kept.append(entry)
-        counts[entry["split"]] += 1
         if entry["split"] == "valid":
             kept.append({**entry, "split": "train"})
-            counts["train"] += 1
-    if counts["valid"] == 0:
+    if not any(e["split"] == "valid" for e in kept):
         sys.exit(f"{manifest} has no valid entries to add")
     write(out, kept)
-    print(f"{out}: " + ", ".join(f"{counts[s]} {s}" for s in ("train", "valid", "test")))
-
 
 if __name__ == "__main__":
     main()
