@@ -131,6 +131,7 @@ pub struct PiecesArgs {
 #[derive(Args, Debug)]
 #[command(after_help = "Example:
   polyphon synth notes --velocities 50,100,127 --pitch-step 3 --out data/notes
+  polyphon synth notes --velocities 50,100,127 --pitch-step 3 --variations --out data/notes-variations
   polyphon synth notes --soundfonts /usr/share/sounds/sf2/FluidR3_GM.sf2 --families bass,flute --out data/bass-flute")]
 pub struct NotesArgs {
     #[command(flatten)]
@@ -224,6 +225,11 @@ pub struct InstrumentSetArgs {
     /// Render with reverb and chorus (NSynth notes are dry).
     #[arg(long)]
     pub effects: bool,
+    /// Also use each family program's variation presets (banks 1-126, e.g. FluidR3's
+    /// Ukulele at bank 8, program 24). Each joins the split of its bank-0 preset; the bank-0
+    /// instruments keep their names and splits.
+    #[arg(long)]
+    pub variations: bool,
     #[command(flatten)]
     pub level: LevelArgs,
 }
@@ -400,6 +406,7 @@ fn instrument_set_options(a: InstrumentSetArgs) -> Result<NotesOptions> {
     options.render.sample_rate = a.sr;
     options.render.effects = a.effects;
     options.level_target_dbfs = a.level.target();
+    options.variations = a.variations;
     Ok(options)
 }
 

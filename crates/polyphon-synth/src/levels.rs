@@ -56,6 +56,32 @@ pub fn measure_level(
     })
 }
 
+/// Half a second of `pitch` at the reference velocity, dry and at unit gain: a fingerprint
+/// that tells presets sharing samples and settings apart from different ones (variation banks
+/// often repeat a bank-0 preset under another name).
+pub(crate) fn reference_note(
+    instrument: &Instrument,
+    pitch: u8,
+    sample_rate: u32,
+) -> Result<Vec<f32>> {
+    let unit = Instrument {
+        gain: 1.0,
+        ..instrument.clone()
+    };
+    let settings = RenderSettings {
+        sample_rate,
+        tail_seconds: 0.0,
+        effects: false,
+    };
+    let note = Note::new(0.0, 0.5, pitch, REFERENCE_VELOCITY);
+    render_notes_to_length(&unit, &[note], &settings, sample_rate as usize / 2)
+}
+
+/// Whether two [`reference_note`]s are the same sound (equal up to float rounding).
+pub(crate) fn same_sound(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-6)
+}
+
 /// The gain that brings `level` to `target_dbfs`; an error if the preset is silent.
 pub fn matching_gain(instrument: &Instrument, level: Level, target_dbfs: f64) -> Result<f32> {
     if level.rms_dbfs < SILENT_DBFS {

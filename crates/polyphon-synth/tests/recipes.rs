@@ -292,6 +292,56 @@ fn notes_and_mixtures_keep_instruments_apart() {
     }
 }
 
+#[test]
+fn variations_join_their_bank_0_presets_split_and_leave_the_rest_unchanged() {
+    let Some(sf) = soundfont() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let plain = tiny_notes(sf.clone(), &dir.path().join("plain"), &["guitar", "organ"]);
+    let mut varied = tiny_notes(sf, &dir.path().join("varied"), &["guitar", "organ"]);
+    varied.variations = true;
+    for options in [&plain, &varied] {
+        let report = run_notes(options).unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+    }
+    let read = |o: &NotesOptions| read_manifest(&o.out_dir.join("notes.jsonl")).unwrap();
+    let (plain, varied) = (read(&plain), read(&varied));
+    let bank = |e: &ManifestEntry| e.synthesizer.split(':').nth(1).unwrap().to_string();
+    let (bank_0, variations): (Vec<_>, Vec<_>) = varied.iter().partition(|e| bank(e) == "000");
+    // The bank-0 instruments keep their names, files and splits.
+    assert_eq!(bank_0.len(), plain.len());
+    for (a, b) in bank_0.iter().zip(&plain) {
+        assert_eq!(
+            (&a.file, a.split, &a.instruments),
+            (&b.file, b.split, &b.instruments)
+        );
+    }
+    // FluidR3 has 10 guitar and organ variations in banks 8 and 16, none beyond.
+    assert!(
+        (1..=10).contains(&variations.len()),
+        "{} variations",
+        variations.len()
+    );
+    assert!(variations
+        .iter()
+        .all(|e| ["008", "016"].contains(&bank(e).as_str())));
+    assert!(
+        variations
+            .iter()
+            .any(|e| e.synthesizer.ends_with(":008:024")),
+        "the Ukulele is missing"
+    );
+    for variation in &variations {
+        let program = variation.synthesizer.rsplit(':').next().unwrap();
+        let base = plain
+            .iter()
+            .find(|e| e.synthesizer.ends_with(&format!(":000:{program}")))
+            .unwrap();
+        assert_eq!(variation.split, base.split, "{}", variation.synthesizer);
+        assert_eq!(variation.families, base.families);
+        assert!(!plain.iter().any(|e| e.instruments == variation.instruments));
+    }
+}
+
 /// The stems of a mixture add up to its mix (to 16-bit rounding).
 fn assert_stems_add_up(root: &Path, mix: &ManifestEntry) {
     let total = read_mono(root.join(&mix.file), None, Downmix::Mean)

@@ -14,7 +14,8 @@ use polyphon_audio::AtomicFile;
 use serde::Serialize;
 
 use crate::levels::{
-    check_velocity_response, decibels, match_level, measure_level, REFERENCE_VELOCITY,
+    check_velocity_response, decibels, match_level, measure_level, reference_note, same_sound,
+    REFERENCE_VELOCITY,
 };
 use crate::manifest::{write_manifest, ManifestEntry, Split};
 use crate::notes::Note;
@@ -85,6 +86,9 @@ pub struct NotesOptions {
     pub valid_fraction: f64,
     pub test_fraction: f64,
     pub level_target_dbfs: Option<f64>,
+    /// Also take each family program's variation presets (banks 1–126), each in the split of
+    /// its bank-0 preset: see [`add_variations`].
+    pub variations: bool,
     pub render: RenderSettings,
 }
 
@@ -102,6 +106,7 @@ impl NotesOptions {
             valid_fraction: 0.1,
             test_fraction: 0.1,
             level_target_dbfs: Some(crate::levels::DEFAULT_TARGET_DBFS),
+            variations: false,
             render: RenderSettings {
                 sample_rate: 16_000,
                 tail_seconds: 1.0,
@@ -223,7 +228,9 @@ fn check_options(options: &NotesOptions) -> Result<()> {
 }
 
 /// Every family program of every SoundFont that has it, level-matched, named NSynth-style and
-/// assigned a split. Missing or silent presets are reported and left out.
+/// assigned a split. Missing or silent presets are reported and left out. With
+/// `options.variations` the variation presets follow, after all bank-0 instruments, so the
+/// bank-0 instruments keep their names, indices and splits.
 pub fn plan_instruments(
     options: &NotesOptions,
     report: &mut RecipeReport,
@@ -233,63 +240,145 @@ pub fn plan_instruments(
         .iter()
         .map(LoadedSoundFont::load)
         .collect::<Result<_>>()?;
-    let mut instruments = Vec::new();
-    let mut counters: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    let mut set = InstrumentSet::default();
     for family in &options.families {
         let mut members = Vec::new();
         for font in &fonts {
             for &program in &family.programs {
-                match prepare_instrument(font, program, family, options) {
-                    Ok(instrument) => members.push((instrument, program)),
+                match prepare_instrument(font, 0, program, family, options) {
+                    Ok(instrument) => members.push(instrument),
                     Err(error) => report.failures.push(error.to_string()),
                 }
             }
         }
         let mut rng = SeededRng::new(options.seed, family.name);
         let splits = instrument_splits(members.len(), options, &mut rng);
-        for ((instrument, program), split) in members.into_iter().zip(splits) {
-            let source = source_of(program);
-            let counter = counters
-                .entry((family.name.to_string(), source.1))
-                .or_default();
-            let name = format!("{}_{}_{:03}", family.name, source.1, *counter);
-            *counter += 1;
-            instruments.push(NoteInstrument {
-                index: instruments.len(),
-                instrument,
-                family: family.clone(),
-                name,
-                source,
-                split,
-            });
+        for (instrument, split) in members.into_iter().zip(splits) {
+            set.push(instrument, family, split);
         }
     }
+    if options.variations {
+        add_variations(&fonts, options, &mut set, report)?;
+    }
+    let instruments = set.instruments;
+    let count = |split| instruments.iter().filter(|i| i.split == split).count();
     report.info.push(format!(
         "{} instruments: {} train, {} valid, {} test",
         instruments.len(),
-        instruments
-            .iter()
-            .filter(|i| i.split == Split::Train)
-            .count(),
-        instruments
-            .iter()
-            .filter(|i| i.split == Split::Valid)
-            .count(),
-        instruments
-            .iter()
-            .filter(|i| i.split == Split::Test)
-            .count()
+        count(Split::Train),
+        count(Split::Valid),
+        count(Split::Test)
     ));
     Ok(instruments)
 }
 
+/// The instruments planned so far, and the running index of each NSynth name prefix.
+#[derive(Default)]
+struct InstrumentSet {
+    instruments: Vec<NoteInstrument>,
+    counters: BTreeMap<(String, &'static str), usize>,
+}
+
+impl InstrumentSet {
+    fn push(&mut self, instrument: Instrument, family: &Family, split: Split) {
+        let source = source_of(instrument.preset.program);
+        let counter = self
+            .counters
+            .entry((family.name.to_string(), source.1))
+            .or_default();
+        let name = format!("{}_{}_{:03}", family.name, source.1, *counter);
+        *counter += 1;
+        self.instruments.push(NoteInstrument {
+            index: self.instruments.len(),
+            instrument,
+            family: family.clone(),
+            name,
+            source,
+            split,
+        });
+    }
+
+    /// The split of `font`'s bank-0 preset at `program`, if it was planned.
+    fn base_split(&self, font: &LoadedSoundFont, program: u8) -> Option<Split> {
+        self.instruments
+            .iter()
+            .find(|i| {
+                let preset = &i.instrument.preset;
+                i.instrument.soundfont.name == font.name
+                    && preset.bank == 0
+                    && preset.program == program
+            })
+            .map(|i| i.split)
+    }
+}
+
+/// Banks whose presets vary the bank-0 preset of the same program (GS convention). Bank 127
+/// is GS's MT-32 map (other instruments at the same programs, e.g. synth brass at 24 in
+/// sf_GMbank) and bank 128 holds drum kits, so neither is a variation.
+const VARIATION_BANKS: std::ops::RangeInclusive<u8> = 1..=126;
+
+/// Adds each family program's variation presets (e.g. FluidR3's Ukulele at bank 8, program
+/// 24). A variation joins the split of its bank-0 preset: it often shares that preset's
+/// samples, so putting it in another split would let a held-out timbre into training. A
+/// variation that sounds the same as its bank-0 preset (same samples and settings), or whose
+/// bank-0 preset was left out, is skipped.
+fn add_variations(
+    fonts: &[LoadedSoundFont],
+    options: &NotesOptions,
+    set: &mut InstrumentSet,
+    report: &mut RecipeReport,
+) -> Result<()> {
+    let rate = options.render.sample_rate;
+    let mut added = 0;
+    for family in &options.families {
+        for font in fonts {
+            for preset in font.presets() {
+                if !VARIATION_BANKS.contains(&preset.bank)
+                    || !family.programs.contains(&preset.program)
+                {
+                    continue;
+                }
+                let Some(split) = set.base_split(font, preset.program) else {
+                    continue;
+                };
+                let variation =
+                    match prepare_instrument(font, preset.bank, preset.program, family, options) {
+                        Ok(instrument) => instrument,
+                        Err(error) => {
+                            report.failures.push(error.to_string());
+                            continue;
+                        }
+                    };
+                let base = Instrument::new(font, 0, preset.program)?;
+                let pitch = family.reference_pitch;
+                if same_sound(
+                    &reference_note(&base, pitch, rate)?,
+                    &reference_note(&variation, pitch, rate)?,
+                ) {
+                    report.info.push(format!(
+                        "{} ({}) sounds as its bank-0 preset: left out",
+                        variation.id(),
+                        preset.name
+                    ));
+                    continue;
+                }
+                set.push(variation, family, split);
+                added += 1;
+            }
+        }
+    }
+    report.info.push(format!("{added} variation presets added"));
+    Ok(())
+}
+
 fn prepare_instrument(
     font: &LoadedSoundFont,
+    bank: u8,
     program: u8,
     family: &Family,
     options: &NotesOptions,
 ) -> Result<Instrument> {
-    let mut instrument = Instrument::new(font, 0, program)?;
+    let mut instrument = Instrument::new(font, bank, program)?;
     let rate = options.render.sample_rate;
     check_velocity_response(&instrument, rate)?;
     match options.level_target_dbfs {

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::levels::{
-    check_velocity_response, match_level, measure_level, Level, REFERENCE_PITCH, REFERENCE_VELOCITY,
+    check_velocity_response, match_level, measure_level, reference_note, same_sound, Level,
+    REFERENCE_PITCH, REFERENCE_VELOCITY,
 };
 use crate::manifest::{split_by_synthesizer, write_manifest, ManifestEntry, Split};
 use crate::notes::{normalize_notes, read_midi, Note};
@@ -221,7 +222,7 @@ fn piano_presets(font: &LoadedSoundFont, options: &PiecesOptions) -> Result<Vec<
             continue;
         }
         let instrument = Instrument::new(font, preset.bank, preset.program)?;
-        let reference = reference_note(&instrument, options.render.sample_rate)?;
+        let reference = reference_note(&instrument, REFERENCE_PITCH, options.render.sample_rate)?;
         if !references.iter().any(|r| same_sound(r, &reference)) {
             references.push(reference);
             chosen.push(instrument);
@@ -235,20 +236,6 @@ fn piano_presets(font: &LoadedSoundFont, options: &PiecesOptions) -> Result<Vec<
         });
     }
     Ok(chosen)
-}
-
-fn reference_note(instrument: &Instrument, sample_rate: u32) -> Result<Vec<f32>> {
-    let settings = RenderSettings {
-        sample_rate,
-        tail_seconds: 0.0,
-        effects: false,
-    };
-    let note = Note::new(0.0, 0.5, REFERENCE_PITCH, REFERENCE_VELOCITY);
-    render_notes(instrument, &[note], &settings)
-}
-
-fn same_sound(a: &[f32], b: &[f32]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-6)
 }
 
 /// Reads every MIDI file of the folder (sorted by name) in parallel; unreadable files are
