@@ -36,17 +36,8 @@ pub fn measure_level(
     velocity: u8,
     sample_rate: u32,
 ) -> Result<Level> {
-    let unit = Instrument {
-        gain: 1.0,
-        ..instrument.clone()
-    };
-    let settings = RenderSettings {
-        sample_rate,
-        tail_seconds: 0.0,
-        effects: false,
-    };
     let note = Note::new(0.0, 1.0, pitch, velocity);
-    let samples = render_notes_to_length(&unit, &[note], &settings, sample_rate as usize)?;
+    let samples = render_dry(instrument, note, sample_rate, sample_rate as usize)?;
     let energy: f64 = samples.iter().map(|&s| (s as f64) * (s as f64)).sum();
     let rms = (energy / samples.len() as f64).sqrt();
     let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs())) as f64;
@@ -64,6 +55,17 @@ pub(crate) fn reference_note(
     pitch: u8,
     sample_rate: u32,
 ) -> Result<Vec<f32>> {
+    let note = Note::new(0.0, 0.5, pitch, REFERENCE_VELOCITY);
+    render_dry(instrument, note, sample_rate, sample_rate as usize / 2)
+}
+
+/// `length` samples of one note, dry and at unit gain: what the preset itself gives.
+fn render_dry(
+    instrument: &Instrument,
+    note: Note,
+    sample_rate: u32,
+    length: usize,
+) -> Result<Vec<f32>> {
     let unit = Instrument {
         gain: 1.0,
         ..instrument.clone()
@@ -73,8 +75,7 @@ pub(crate) fn reference_note(
         tail_seconds: 0.0,
         effects: false,
     };
-    let note = Note::new(0.0, 0.5, pitch, REFERENCE_VELOCITY);
-    render_notes_to_length(&unit, &[note], &settings, sample_rate as usize / 2)
+    render_notes_to_length(&unit, &[note], &settings, length)
 }
 
 /// Whether two [`reference_note`]s are the same sound (equal up to float rounding).
