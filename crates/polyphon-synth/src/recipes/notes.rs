@@ -298,17 +298,14 @@ impl InstrumentSet {
         });
     }
 
-    /// The split of `font`'s bank-0 preset at `program`, if it was planned.
-    fn base_split(&self, font: &LoadedSoundFont, program: u8) -> Option<Split> {
-        self.instruments
-            .iter()
-            .find(|i| {
-                let preset = &i.instrument.preset;
-                i.instrument.soundfont.name == font.name
-                    && preset.bank == 0
-                    && preset.program == program
-            })
-            .map(|i| i.split)
+    /// `font`'s bank-0 preset at `program`, if it was planned.
+    fn base(&self, font: &LoadedSoundFont, program: u8) -> Option<&NoteInstrument> {
+        self.instruments.iter().find(|i| {
+            let preset = &i.instrument.preset;
+            i.instrument.soundfont.name == font.name
+                && preset.bank == 0
+                && preset.program == program
+        })
     }
 }
 
@@ -338,9 +335,25 @@ fn add_variations(
                 {
                     continue;
                 }
-                let Some(split) = set.base_split(font, preset.program) else {
+                let Some(base) = set.base(font, preset.program) else {
                     continue;
                 };
+                let split = base.split;
+                // Compared before level matching: the fingerprint is rendered at unit gain,
+                // so an identical preset is dropped without measuring it.
+                let pitch = family.reference_pitch;
+                let candidate = Instrument::new(font, preset.bank, preset.program)?;
+                if same_sound(
+                    &reference_note(&base.instrument, pitch, rate)?,
+                    &reference_note(&candidate, pitch, rate)?,
+                ) {
+                    report.info.push(format!(
+                        "{} ({}) sounds as its bank-0 preset: left out",
+                        candidate.id(),
+                        preset.name
+                    ));
+                    continue;
+                }
                 let variation =
                     match prepare_instrument(font, preset.bank, preset.program, family, options) {
                         Ok(instrument) => instrument,
@@ -349,19 +362,6 @@ fn add_variations(
                             continue;
                         }
                     };
-                let base = Instrument::new(font, 0, preset.program)?;
-                let pitch = family.reference_pitch;
-                if same_sound(
-                    &reference_note(&base, pitch, rate)?,
-                    &reference_note(&variation, pitch, rate)?,
-                ) {
-                    report.info.push(format!(
-                        "{} ({}) sounds as its bank-0 preset: left out",
-                        variation.id(),
-                        preset.name
-                    ));
-                    continue;
-                }
                 set.push(variation, family, split);
                 added += 1;
             }
