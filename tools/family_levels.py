@@ -29,15 +29,20 @@ EDGES = [-20, -15, -10, -5, 0]
 
 
 def read_pcm16(path):
-    with wave.open(path) as w:
-        if w.getsampwidth() != 2:
-            sys.exit(f"{path}: not 16-bit PCM")
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    try:
+        with wave.open(path) as w:
+            if w.getsampwidth() != 2:
+                sys.exit(f"{path}: not 16-bit PCM")
+            return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    except (OSError, EOFError, wave.Error) as e:
+        sys.exit(f"{path}: cannot read a WAV stem ({e})")
 
 
 def family_levels(entry, root):
     """{family: dB of its stems against the rest of the mix, or None when it is alone}."""
     stems = [read_pcm16(os.path.join(root, s)) for s in entry["stems"]]
+    if len({len(s) for s in stems}) != 1:
+        sys.exit(f"{entry['file']}: its stems differ in length (a truncated stem?)")
     mix = np.sum(stems, axis=0)
     by_family = {}
     for stem, family in zip(stems, entry["families"]):
@@ -66,9 +71,17 @@ def main():
     parser.add_argument("predictions", help="predictions CSV of polyphon eval instruments")
     parser.add_argument("--thresholds", help="thresholds.json of the run (default 0.5 for all)")
     args = parser.parse_args()
-    with open(args.predictions) as f:
-        rows = {row["file"]: row for row in csv.DictReader(f)}
-    families = [c[2:] for c in next(iter(rows.values())).keys() if c.startswith("p_")]
+    try:
+        with open(args.predictions) as f:
+            reader = csv.DictReader(f)
+            families = [c[2:] for c in reader.fieldnames or [] if c.startswith("p_")]
+            if "file" not in (reader.fieldnames or []) or not families:
+                sys.exit(f"{args.predictions}: no file and p_<family> columns (not a predictions CSV)")
+            rows = {row["file"]: row for row in reader}
+    except OSError as e:
+        sys.exit(f"{args.predictions}: cannot read ({e.strerror})")
+    if not rows:
+        sys.exit(f"{args.predictions}: no predictions")
     thresholds = dict.fromkeys(families, 0.5)
     if args.thresholds:
         with open(args.thresholds) as f:
