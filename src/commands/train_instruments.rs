@@ -37,11 +37,14 @@ mod net;
       --data data/notes-phrases-solos.jsonl --eq-augment 12 --out runs/frame-segments-single
   polyphon train instruments --model band-conv --task single --bands log \\
       --data data/notes/notes.jsonl --epochs 40 --patience 8 --out runs/band-conv-single
+  polyphon train instruments --model frame-mlp-segments --frame-width 512 --lr-decay 0.9 --task multi \\
+      --bands log --data data/mixtures/mixtures.jsonl --mix-notes data/notes/notes.jsonl \\
+      --mixed-per-epoch 19200 --mix-draw instruments --out runs/wide-multi
 
 Networks (mlp: pooled vector -> 64 -> 32; mlp5: 256-128-64-32; mlp-norm: the mlp with a batch
 norm on the pooled vector; mlp-onset: the mlp on a vector pooled in 6 segments, short at the
 note's onset (62 ms, 125 ms, ...) and long in its decay; frame-mlp: 256-128 on every
-frame, mean + max over time, dense 64; frame-mlp-segments: the same with mean + max in 4 time
+frame, mean + max over time, dense 64 (--frame-width W: W-W/2 and W/4); frame-mlp-segments: the same with mean + max in 4 time
 segments, keeping a note's envelope; frame-conv-segments: the same with the second frame layer
 reading the frames 2 before and after too (80 ms of context); band-conv: 4 dilated convolutions
 along the bands of the pooled vector, mean + max in 6 band ranges, so a timbre is the same pattern
@@ -51,6 +54,7 @@ each file (same front-end as below, not pooled; dB mapped to [-1, 1]). Adam,
 seeded shuffles and initialisation; after every epoch the valid loss and score (accuracy, or
 Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model is kept
 (RUN/model.json + model.bpk), and a checkpoint lets --resume continue a stopped run.
+--lr-decay F multiplies the learning rate by F after every epoch.
 --mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
 notes (1-6 distinct families at random gains, labels = the union; --mix-draw instruments: 1-6
 distinct instruments whose families may repeat, as `synth mixtures` draws them).

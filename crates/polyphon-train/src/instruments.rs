@@ -15,7 +15,7 @@ use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
 use polyphon_models::instruments::{
     EnsembleDescription, InstrumentArch, InstrumentNet, InstrumentNetDescription,
-    InstrumentNetModel, Loss, NetSpec,
+    InstrumentNetModel, Loss, NetSpec, DEFAULT_FRAME_WIDTH,
 };
 use polyphon_models::{adam, step, training_device, Precision};
 use polyphon_plot::{line_chart, Series};
@@ -32,14 +32,22 @@ pub struct InstrumentTrainConfig {
     pub architecture: String,
     /// ResNet-18's first-stage channels.
     pub width: usize,
+    /// The frame networks' first frame layer (absent in runs made before it existed).
+    #[serde(default = "default_frame_width")]
+    pub frame_width: usize,
     pub task: Task,
     /// `ce` for single-label; `bce`, `l1` or `mse` for multi-label.
     pub loss: Loss,
     /// Upper bound on epochs (may grow on resume).
     pub epochs: usize,
     pub batch_size: usize,
-    /// Adam's step size.
+    /// Adam's step size in the first epoch.
     pub learning_rate: f64,
+    /// Factor on the step size after every epoch, so epoch `e` steps `learning_rate ·
+    /// lr_decay^e` (1: constant; absent in runs made before it existed). It depends on the
+    /// epoch alone, so a resumed run steps as an uninterrupted one.
+    #[serde(default = "constant_rate")]
+    pub lr_decay: f64,
     /// Stop after this many epochs without a better validation score.
     pub patience: usize,
     pub seed: u64,
@@ -58,12 +66,21 @@ pub struct InstrumentTrainConfig {
     pub notes: Option<PathBuf>,
 }
 
+fn default_frame_width() -> usize {
+    DEFAULT_FRAME_WIDTH
+}
+
+fn constant_rate() -> f64 {
+    1.0
+}
+
 impl InstrumentTrainConfig {
     /// Defaults for a network and task: Adam 1e-3, batches of 32, 30 epochs, patience 6.
     pub fn new(architecture: InstrumentArch, task: Task, data: PathBuf) -> Self {
         Self {
             architecture: architecture.name().into(),
             width: polyphon_models::instruments::DEFAULT_WIDTH,
+            frame_width: DEFAULT_FRAME_WIDTH,
             task,
             loss: match task {
                 Task::Single => Loss::Ce,
@@ -72,6 +89,7 @@ impl InstrumentTrainConfig {
             epochs: 30,
             batch_size: 32,
             learning_rate: 1e-3,
+            lr_decay: 1.0,
             patience: 6,
             seed: 0,
             mixed_per_epoch: 0,
@@ -95,6 +113,12 @@ impl InstrumentTrainConfig {
         if self.batch_size == 0 || self.epochs == 0 {
             return invalid("batch size and epochs must be positive".into());
         }
+        if self.frame_width < 4 || self.width == 0 {
+            return invalid(format!(
+                "frame width {} must be at least 4 (the head has a quarter) and width {} positive",
+                self.frame_width, self.width
+            ));
+        }
         if !(self.augment.eq_db >= 0.0 && self.augment.eq_db.is_finite()) {
             return invalid(format!(
                 "equalisation of {} dB must be a non-negative number",
@@ -107,9 +131,20 @@ impl InstrumentTrainConfig {
                 self.learning_rate
             ));
         }
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return invalid(format!(
+                "learning-rate decay {} must be in (0, 1]",
+                self.lr_decay
+            ));
+        }
         self.architecture
             .parse()
             .map_err(|e: polyphon_models::ModelError| TrainError::Invalid(e.to_string()))
+    }
+
+    /// Adam's step size in epoch `epoch` (0-based).
+    pub fn learning_rate_at(&self, epoch: usize) -> f64 {
+        self.learning_rate * self.lr_decay.powi(epoch.min(i32::MAX as usize) as i32)
     }
 
     /// Checks the settings for images of the front-end `image` (as the training does first),
@@ -213,6 +248,7 @@ pub fn train_instruments(
     let spec = NetSpec {
         architecture,
         width: config.width,
+        frame_width: config.frame_width,
         bins: image.bands,
         frames: image.frames,
         classes: config.task.classes().len(),
@@ -262,6 +298,7 @@ pub fn train_instruments(
         progress(InstrumentProgress::EpochStart { epoch, batches });
         let mut loss_sum = 0.0f64;
         let mut equaliser = SeededRng::new(epoch_seed, "instrument-equaliser");
+        let learning_rate = config.learning_rate_at(epoch);
         for batch in order.chunks(config.batch_size) {
             let rows = batch.iter().map(|&(is_mixed, i)| {
                 let data = if is_mixed {
@@ -276,7 +313,7 @@ pub fn train_instruments(
             });
             let loss = config.loss.of(net.forward(inputs), targets);
             let value = loss.clone().into_scalar::<f32>();
-            net = step(&mut optimizer, net, loss, config.learning_rate);
+            net = step(&mut optimizer, net, loss, learning_rate);
             loss_sum += value as f64;
             progress(InstrumentProgress::Batch { loss: value });
         }
@@ -618,9 +655,11 @@ mod tests {
         }
     }
 
-    /// `config(epochs)` with random equalisation, whose draws a resume must repeat too.
+    /// `config(epochs)` with random equalisation, whose draws a resume must repeat too, and
+    /// a decaying step size, which a resume must pick up at its epoch.
     fn equalised(epochs: usize) -> InstrumentTrainConfig {
         InstrumentTrainConfig {
+            lr_decay: 0.7,
             augment: SpectralAugment {
                 eq_db: 6.0,
                 shift_bands: 2,
@@ -676,11 +715,18 @@ mod tests {
     }
 
     #[test]
-    fn a_config_saved_before_equalisation_existed_still_loads() {
+    fn a_config_saved_before_equalisation_frame_width_and_decay_existed_still_loads() {
         let mut saved = serde_json::to_value(config(2)).unwrap();
-        saved.as_object_mut().unwrap().remove("augment");
+        for field in ["augment", "frame_width", "lr_decay"] {
+            saved.as_object_mut().unwrap().remove(field).unwrap();
+        }
         let loaded: InstrumentTrainConfig = serde_json::from_value(saved).unwrap();
         assert_eq!(loaded, config(2));
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused_by_name() {
+        let refusal = |config: InstrumentTrainConfig| config.check().unwrap_err().to_string();
         let negative = InstrumentTrainConfig {
             augment: SpectralAugment {
                 eq_db: -1.0,
@@ -688,7 +734,31 @@ mod tests {
             },
             ..config(1)
         };
-        assert!(negative.check().unwrap_err().to_string().contains("-1 dB"));
+        assert!(refusal(negative).contains("-1 dB"));
+        let narrow = InstrumentTrainConfig {
+            frame_width: 3,
+            ..config(1)
+        };
+        assert!(refusal(narrow).contains("frame width 3"));
+        for bad in [0.0, 1.5, f64::NAN] {
+            let decay = InstrumentTrainConfig {
+                lr_decay: bad,
+                ..config(1)
+            };
+            assert!(refusal(decay).contains("decay"));
+        }
+    }
+
+    #[test]
+    fn the_step_size_decays_by_epoch() {
+        let decayed = InstrumentTrainConfig {
+            learning_rate: 1e-3,
+            lr_decay: 0.5,
+            ..config(3)
+        };
+        assert_eq!(decayed.learning_rate_at(0), 1e-3);
+        assert_eq!(decayed.learning_rate_at(2), 2.5e-4);
+        assert_eq!(config(3).learning_rate_at(5), config(3).learning_rate);
     }
 
     #[test]

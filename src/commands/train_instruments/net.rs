@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyphon_instruments::{
     load_images, BandImage, MixDraw, NoteMixer, PooledSpectrum, SpectralAugment, Task,
 };
-use polyphon_models::instruments::{Loss, DEFAULT_WIDTH};
+use polyphon_models::instruments::{Loss, DEFAULT_FRAME_WIDTH, DEFAULT_WIDTH};
 use polyphon_synth::manifest::Split;
 use polyphon_train::{
     check_run_folder, ensemble_member_dir, train_instruments, write_ensemble, InstrumentData,
@@ -28,12 +28,20 @@ pub struct NetArgs {
     /// Networks: Adam's learning rate
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Networks: multiply the learning rate by this after every epoch (1: constant), e.g.
+    /// 0.9 steps at a tenth of --lr after 22 epochs
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    lr_decay: f64,
     /// Networks: ce (single-label, softmax); bce (multi-label, sigmoid; default), l1 or mse
     #[arg(long)]
     loss: Option<Loss>,
     /// ResNet-18: channels of the first stage (torchvision: 64)
     #[arg(long, default_value_t = DEFAULT_WIDTH)]
     width: usize,
+    /// frame-mlp, frame-mlp-segments, frame-conv-segments: units of the first frame layer
+    /// (the second has half, the head a quarter); the cost per frame grows with its square
+    #[arg(long, value_name = "UNITS", default_value_t = DEFAULT_FRAME_WIDTH)]
+    frame_width: usize,
     /// Networks: stop after this many epochs without a better valid score
     #[arg(long, default_value_t = 6)]
     patience: usize,
@@ -77,6 +85,7 @@ pub fn run(
     let config = InstrumentTrainConfig {
         architecture: architecture.into(),
         width: args.width,
+        frame_width: args.frame_width,
         loss: args.loss.unwrap_or(match task {
             Task::Single => Loss::Ce,
             Task::Multi => Loss::Bce,
@@ -84,6 +93,7 @@ pub fn run(
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.lr,
+        lr_decay: args.lr_decay,
         patience: args.patience,
         seed,
         mixed_per_epoch: if args.mix_notes.is_some() {

@@ -162,12 +162,13 @@ pub fn sidecar_format(text: &str) -> serde_json::Result<Option<String>> {
 mod tests {
     use super::*;
     use crate::default_device;
-    use crate::instruments::{InstrumentArch, InstrumentNet, Loss, NetSpec};
+    use crate::instruments::{InstrumentArch, InstrumentNet, Loss, NetSpec, DEFAULT_FRAME_WIDTH};
 
     fn spec(classes: usize) -> NetSpec {
         NetSpec {
             architecture: InstrumentArch::Mlp,
             width: 16,
+            frame_width: DEFAULT_FRAME_WIDTH,
             bins: 16,
             frames: 16,
             classes,

@@ -4,9 +4,14 @@
 //! | layer                                    | output              |
 //! |------------------------------------------|---------------------|
 //! | input, one frame at a time               | frames × 128 bands  |
-//! | dense 256 → ReLU → dense 128 → ReLU      | frames × 128        |
-//! | mean and max over frames, concatenated   | 256                 |
-//! | dense 64 → ReLU → dropout 0.5 → dense N  | N logits            |
+//! | dense W → ReLU → dense W/2 → ReLU        | frames × W/2        |
+//! | mean and max over frames, concatenated   | W                   |
+//! | dense W/4 → ReLU → dropout 0.5 → dense N | N logits            |
+//!
+//! The width W is [`DEFAULT_FRAME_WIDTH`] (256) unless a run sets `--frame-width`: a
+//! network that does not fit its own training mixtures needs more units, and the frame
+//! layers' cost grows with W² per frame, so the default stays what a 2-core CPU trains in
+//! under an hour.
 //!
 //! Why: the `mlp` pools the image first (mean and spread of each band), so in a mixture the
 //! bands of all instruments are averaged before the network sees them; an in-distribution
@@ -36,8 +41,8 @@ use burn::tensor::{Device, Tensor};
 
 use polyphon_features::segment_frames;
 
-const FRAME_HIDDEN: [usize; 2] = [256, 128];
-const HEAD_HIDDEN: usize = 64;
+/// Units of the first frame layer; the second has half as many and the head a quarter.
+pub const DEFAULT_FRAME_WIDTH: usize = 256;
 /// Frames between the taps of `frame-conv-segments`'s temporal layer: 2 hops, 32 ms at
 /// 16 kHz and hop 256, so the 3 taps span a typical attack without blurring a fast passage.
 pub const CONTEXT_SPREAD: usize = 2;
@@ -59,18 +64,21 @@ pub struct FrameMlp {
 
 impl FrameMlp {
     /// `segments`: time segments whose mean and max the head reads (1: the whole clip);
-    /// `spread`: frames between the second frame layer's 3 taps (0: one tap, no context).
+    /// `spread`: frames between the second frame layer's 3 taps (0: one tap, no context);
+    /// `frame_width`: units of the first frame layer (W in the table above).
     pub fn new(
         bins: usize,
         classes: usize,
         segments: usize,
         spread: usize,
+        frame_width: usize,
         device: &Device,
     ) -> Self {
         let taps = if spread == 0 { 1 } else { 3 };
+        let head_hidden = frame_width / 4;
         let mut width = bins;
         let mut frame_layers = Vec::new();
-        for (layer, units) in FRAME_HIDDEN.into_iter().enumerate() {
+        for (layer, units) in [frame_width, frame_width / 2].into_iter().enumerate() {
             let inputs = if layer == CONTEXT_LAYER {
                 taps * width
             } else {
@@ -81,9 +89,9 @@ impl FrameMlp {
         }
         Self {
             frame_layers,
-            head: LinearConfig::new(2 * width * segments, HEAD_HIDDEN).init(device),
+            head: LinearConfig::new(2 * width * segments, head_hidden).init(device),
             dropout: DropoutConfig::new(0.5).init(),
-            output: LinearConfig::new(HEAD_HIDDEN, classes).init(device),
+            output: LinearConfig::new(head_hidden, classes).init(device),
             segments,
             spread,
         }
@@ -169,7 +177,7 @@ mod tests {
 
     #[test]
     fn the_frames_order_does_not_matter_but_their_spectra_do() {
-        let net = FrameMlp::new(BINS, 3, 1, 0, &Device::flex());
+        let net = FrameMlp::new(BINS, 3, 1, 0, 32, &Device::flex());
         let (values, reversed) = image_and_reversed();
         let a = logits(&net, values.clone());
         let b = logits(&net, reversed);
@@ -201,18 +209,18 @@ mod tests {
         // with it, swapping frames within pairs moves each frame's neighbours.
         let (values, _) = image_and_reversed();
         let swapped: Vec<f32> = (0..BINS * FRAMES).map(|i| values[i ^ 1]).collect();
-        let plain = FrameMlp::new(BINS, 3, 1, 0, &Device::flex());
+        let plain = FrameMlp::new(BINS, 3, 1, 0, 32, &Device::flex());
         assert!(!differ(
             &logits(&plain, values.clone()),
             &logits(&plain, swapped.clone())
         ));
-        let net = FrameMlp::new(BINS, 3, 1, 1, &Device::flex());
+        let net = FrameMlp::new(BINS, 3, 1, 1, 32, &Device::flex());
         assert!(differ(&logits(&net, values), &logits(&net, swapped)));
     }
 
     #[test]
     fn pooled_in_segments_the_frames_order_matters() {
-        let net = FrameMlp::new(BINS, 3, 4, 0, &Device::flex());
+        let net = FrameMlp::new(BINS, 3, 4, 0, 32, &Device::flex());
         let (values, reversed) = image_and_reversed();
         let a = logits(&net, values.clone());
         assert!(differ(&a, &logits(&net, reversed)), "{a:?}");

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use band_conv::{BandConv, REGIONS};
 pub use cnn::Cnn;
 pub use ensemble::{EnsembleDescription, InstrumentEnsemble};
-pub use frames::{FrameMlp, CONTEXT_SPREAD};
+pub use frames::{FrameMlp, CONTEXT_SPREAD, DEFAULT_FRAME_WIDTH};
 pub use loss::Loss;
 pub use mlp::{pool, Mlp, NormalizedMlp, OnsetMlp, SEGMENTS};
 pub use resnet::{BasicBlock, ResNet18, DEFAULT_WIDTH};
@@ -119,10 +119,18 @@ pub struct NetSpec {
     pub architecture: InstrumentArch,
     /// ResNet-18's first-stage channels (ignored by the others).
     pub width: usize,
+    /// The frame networks' first frame layer (ignored by the others; sidecars written
+    /// before it existed have the default).
+    #[serde(default = "default_frame_width")]
+    pub frame_width: usize,
     /// Mel bands and frames of the input image.
     pub bins: usize,
     pub frames: usize,
     pub classes: usize,
+}
+
+fn default_frame_width() -> usize {
+    DEFAULT_FRAME_WIDTH
 }
 
 impl NetSpec {
@@ -132,6 +140,7 @@ impl NetSpec {
         Self {
             architecture,
             width: 2,
+            frame_width: 16,
             bins: 32,
             frames: 32,
             classes: 3,
@@ -140,14 +149,17 @@ impl NetSpec {
 
     pub fn check(&self) -> Result<()> {
         let too_small = self.bins < 16 || self.frames < 16;
-        if too_small || self.classes == 0 || self.width == 0 {
+        // The head of a frame network has frame_width / 4 units: at least 1.
+        if too_small || self.classes == 0 || self.width == 0 || self.frame_width < 4 {
             return Err(ModelError::UnknownArchitecture(format!(
-                "{}: an input of {} x {} (at least 16 x 16), {} classes, width {}",
+                "{}: an input of {} x {} (at least 16 x 16), {} classes, width {}, \
+                 frame width {} (at least 4)",
                 self.architecture.name(),
                 self.bins,
                 self.frames,
                 self.classes,
-                self.width
+                self.width,
+                self.frame_width
             )));
         }
         Ok(())
@@ -174,7 +186,7 @@ impl InstrumentNet {
     /// A freshly initialised network on `device`.
     pub fn new(spec: &NetSpec, device: &Device) -> Result<Self> {
         spec.check()?;
-        let (bins, classes) = (spec.bins, spec.classes);
+        let (bins, classes, frame_width) = (spec.bins, spec.classes, spec.frame_width);
         Ok(match spec.architecture {
             InstrumentArch::Mlp => Self::Mlp(Mlp::new(bins, &[64, 32], classes, device)),
             InstrumentArch::Mlp5 => Self::Mlp(Mlp::new(bins, &[256, 128, 64, 32], classes, device)),
@@ -184,15 +196,23 @@ impl InstrumentNet {
             InstrumentArch::MlpOnset => {
                 Self::OnsetMlp(OnsetMlp::new(bins, &[64, 32], classes, device))
             }
-            InstrumentArch::FrameMlp => Self::FrameMlp(FrameMlp::new(bins, classes, 1, 0, device)),
-            InstrumentArch::FrameMlpSegments => {
-                Self::FrameMlp(FrameMlp::new(bins, classes, SEGMENTS, 0, device))
+            InstrumentArch::FrameMlp => {
+                Self::FrameMlp(FrameMlp::new(bins, classes, 1, 0, frame_width, device))
             }
+            InstrumentArch::FrameMlpSegments => Self::FrameMlp(FrameMlp::new(
+                bins,
+                classes,
+                SEGMENTS,
+                0,
+                frame_width,
+                device,
+            )),
             InstrumentArch::FrameConvSegments => Self::FrameMlp(FrameMlp::new(
                 bins,
                 classes,
                 SEGMENTS,
                 CONTEXT_SPREAD,
+                frame_width,
                 device,
             )),
             InstrumentArch::BandConv => Self::BandConv(BandConv::new(classes, REGIONS, device)),
@@ -220,14 +240,20 @@ mod tests {
     use super::*;
     use crate::trainable_param_count;
 
-    fn count(architecture: InstrumentArch, width: usize, classes: usize) -> (usize, usize) {
-        let spec = NetSpec {
+    /// A network of the bundled models' input: 128 bands x 251 frames.
+    fn spec_of(architecture: InstrumentArch, width: usize, classes: usize) -> NetSpec {
+        NetSpec {
             architecture,
             width,
+            frame_width: DEFAULT_FRAME_WIDTH,
             bins: 128,
             frames: 251,
             classes,
-        };
+        }
+    }
+
+    fn count(architecture: InstrumentArch, width: usize, classes: usize) -> (usize, usize) {
+        let spec = spec_of(architecture, width, classes);
         let net = InstrumentNet::new(&spec, &Device::flex()).unwrap();
         (net.num_params(), trainable_param_count(&net))
     }
@@ -269,6 +295,14 @@ mod tests {
             count(InstrumentArch::FrameConvSegments, 1, 6),
             (context, context)
         );
+        // --frame-width 512: 128 -> 512 -> 256, mean + max in 4 segments (2048) -> 128 -> 6.
+        let wide = 128 * 512 + 512 + 512 * 256 + 256 + 2048 * 128 + 128 + 128 * 6 + 6;
+        let spec = NetSpec {
+            frame_width: 512,
+            ..spec_of(InstrumentArch::FrameMlpSegments, 1, 6)
+        };
+        let net = InstrumentNet::new(&spec, &Device::flex()).unwrap();
+        assert_eq!(trainable_param_count(&net), wide);
     }
 
     #[test]
