@@ -76,7 +76,9 @@ impl FromStr for Architecture {
             "convnet" => Ok(Self::ConvNet),
             "small-convnet" | "smallconvnet" => Ok(Self::SmallConvNet),
             "aunet" => Ok(Self::AuNet),
-            _ => Err(ModelError::UnknownArchitecture(s.to_string())),
+            _ => Err(ModelError::UnknownArchitecture(format!(
+                "architecture {s:?} (expected convnet, small-convnet or aunet)"
+            ))),
         }
     }
 }

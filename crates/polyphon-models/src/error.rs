@@ -10,8 +10,13 @@ pub enum ModelError {
         bins: usize,
         got: usize,
     },
-    #[error("unknown architecture {0:?} (expected convnet, small-convnet or aunet)")]
+    /// A name that no network (or setting) of the asking kind has; the text says which kind
+    /// and lists the known names.
+    #[error("unknown {0}")]
     UnknownArchitecture(String),
+    /// A network's shape that cannot be built (e.g. a width of 0).
+    #[error("invalid network: {0}")]
+    InvalidSpec(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

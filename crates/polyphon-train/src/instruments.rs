@@ -113,12 +113,6 @@ impl InstrumentTrainConfig {
         if self.batch_size == 0 || self.epochs == 0 {
             return invalid("batch size and epochs must be positive".into());
         }
-        if self.frame_width < 4 || self.width == 0 {
-            return invalid(format!(
-                "frame width {} must be at least 4 (the head has a quarter) and width {} positive",
-                self.frame_width, self.width
-            ));
-        }
         if !(self.augment.eq_db >= 0.0 && self.augment.eq_db.is_finite()) {
             return invalid(format!(
                 "equalisation of {} dB must be a non-negative number",
@@ -148,8 +142,9 @@ impl InstrumentTrainConfig {
     }
 
     /// Checks the settings for images of the front-end `image` (as the training does first),
-    /// so that a caller can refuse them before it loads any data.
-    pub fn check_for(&self, image: &BandImage) -> Result<InstrumentArch> {
+    /// so that a caller can refuse them before it loads any data; gives the network's shape,
+    /// checked as the network itself checks it (widths, input size).
+    pub fn check_for(&self, image: &BandImage) -> Result<NetSpec> {
         let architecture = self.check()?;
         if self.augment.shift_bands >= image.bands {
             return Err(TrainError::Invalid(format!(
@@ -157,7 +152,16 @@ impl InstrumentTrainConfig {
                 self.augment.shift_bands, image.bands
             )));
         }
-        Ok(architecture)
+        let spec = NetSpec {
+            architecture,
+            width: self.width,
+            frame_width: self.frame_width,
+            bins: image.bands,
+            frames: image.frames,
+            classes: self.task.classes().len(),
+        };
+        spec.check()?;
+        Ok(spec)
     }
 }
 
@@ -225,7 +229,7 @@ pub fn train_instruments(
         valid,
         mixer,
     } = *data;
-    let architecture = config.check_for(image)?;
+    let spec = config.check_for(image)?;
     for data in [train, valid] {
         if data.task != config.task || data.num_features != image.len() || data.is_empty() {
             return Err(TrainError::Invalid(format!(
@@ -244,14 +248,6 @@ pub fn train_instruments(
             ))
         }
         _ => 0,
-    };
-    let spec = NetSpec {
-        architecture,
-        width: config.width,
-        frame_width: config.frame_width,
-        bins: image.bands,
-        frames: image.frames,
-        classes: config.task.classes().len(),
     };
     let files = RunFiles::new(out);
     let same = |saved: &InstrumentTrainConfig, now: &InstrumentTrainConfig| {
@@ -739,7 +735,8 @@ mod tests {
             frame_width: 3,
             ..config(1)
         };
-        assert!(refusal(narrow).contains("frame width 3"));
+        let error = narrow.check_for(&image()).unwrap_err().to_string();
+        assert!(error.contains("frame width 3"), "{error}");
         for bad in [0.0, 1.5, f64::NAN] {
             let decay = InstrumentTrainConfig {
                 lr_decay: bad,

@@ -106,7 +106,7 @@ impl std::str::FromStr for InstrumentArch {
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
                 ModelError::UnknownArchitecture(format!(
-                    "{text} (instrument networks: {})",
+                    "architecture {text:?} (instrument networks: {})",
                     names.join(", ")
                 ))
             })
@@ -151,7 +151,7 @@ impl NetSpec {
         let too_small = self.bins < 16 || self.frames < 16;
         // The head of a frame network has frame_width / 4 units: at least 1.
         if too_small || self.classes == 0 || self.width == 0 || self.frame_width < 4 {
-            return Err(ModelError::UnknownArchitecture(format!(
+            return Err(ModelError::InvalidSpec(format!(
                 "{}: an input of {} x {} (at least 16 x 16), {} classes, width {}, \
                  frame width {} (at least 4)",
                 self.architecture.name(),

@@ -76,7 +76,7 @@ impl FromStr for SeparationArchitecture {
             "unet" => Ok(Self::UNet),
             "unet-bilstm" => Ok(Self::UNetBiLstm),
             other => Err(ModelError::UnknownArchitecture(format!(
-                "{other} (separation models: unet, unet-bilstm)"
+                "architecture {other:?} (separation models: unet, unet-bilstm)"
             ))),
         }
     }
