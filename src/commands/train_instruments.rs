@@ -57,7 +57,8 @@ Hamming accuracy at 0.5) are logged (RUN/log.csv, RUN/loss.png), the best model 
 --lr-decay F multiplies the learning rate by F after every epoch.
 --mix-notes adds --mixed-per-epoch examples per epoch mixed from the notes manifest's train
 notes (1-6 distinct families at random gains, labels = the union; --mix-draw instruments: 1-6
-distinct instruments whose families may repeat, as `synth mixtures` draws them).
+distinct instruments whose families may repeat, as `synth mixtures` draws them); --mix-eq DB
+equalises each of those notes at random before it is mixed.
 --eq-augment DB gives every training image a random tilt and bell of up to ±DB;
 --shift-augment BANDS moves it up or down by up to BANDS bands. --ensemble N trains N
 networks (seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming

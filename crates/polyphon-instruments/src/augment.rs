@@ -28,6 +28,39 @@ use crate::image::BandImage;
 /// range (a narrow resonance to a broad shelf-like hump).
 const BELL_WIDTH: (f64, f64) = (0.03, 0.3);
 
+/// A random smooth gain curve over an axis from 0 to 1 (the bands, or log frequency): a tilt
+/// of up to ±`limit` dB from one end to the other plus one bell of up to ±`limit` dB.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GainCurve {
+    tilt: f64,
+    bell_gain: f64,
+    centre: f64,
+    width: f64,
+}
+
+impl GainCurve {
+    /// Draws a curve; the order of the draws is the one runs have been made with.
+    pub fn draw(limit: f64, rng: &mut SeededRng) -> Self {
+        let mut symmetric = |limit: f64| limit * (2.0 * rng.unit() - 1.0);
+        let tilt = symmetric(limit);
+        let bell_gain = symmetric(limit);
+        let centre = rng.unit();
+        let width = BELL_WIDTH.0 + (BELL_WIDTH.1 - BELL_WIDTH.0) * rng.unit();
+        Self {
+            tilt,
+            bell_gain,
+            centre,
+            width,
+        }
+    }
+
+    /// The gain in dB at `x` of the axis.
+    pub fn db_at(&self, x: f64) -> f64 {
+        let bell = (-0.5 * ((x - self.centre) / self.width).powi(2)).exp();
+        self.tilt * (x - 0.5) + self.bell_gain * bell
+    }
+}
+
 /// See the [module documentation](self). `eq_db = 0` and `shift_bands = 0` (the default)
 /// leave images unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -46,17 +79,9 @@ impl SpectralAugment {
 
     /// One random gain per band, in dB.
     pub fn gains(&self, bands: usize, rng: &mut SeededRng) -> Vec<f64> {
-        let mut symmetric = |limit: f64| limit * (2.0 * rng.unit() - 1.0);
-        let tilt = symmetric(self.eq_db);
-        let bell_gain = symmetric(self.eq_db);
-        let centre = rng.unit();
-        let width = BELL_WIDTH.0 + (BELL_WIDTH.1 - BELL_WIDTH.0) * rng.unit();
+        let curve = GainCurve::draw(self.eq_db, rng);
         (0..bands)
-            .map(|band| {
-                let x = band as f64 / (bands.max(2) - 1) as f64;
-                let bell = (-0.5 * ((x - centre) / width).powi(2)).exp();
-                tilt * (x - 0.5) + bell_gain * bell
-            })
+            .map(|band| curve.db_at(band as f64 / (bands.max(2) - 1) as f64))
             .collect()
     }
 

@@ -4,8 +4,8 @@
 //! * [`dataset`]: a `polyphon synth` manifest split to pooled log-band vectors and labels,
 //!   for the single-label (4 families) and multi-label (6 families) tasks.
 //! * [`image`]: the networks' input, the unpooled log-band image of a file;
-//!   [`mixer`]: multi-label examples mixed on the fly from single notes; [`augment`]: random
-//!   equalisation of training images.
+//!   [`mixer`]: multi-label examples mixed on the fly from single notes, each note optionally
+//!   equalised at random ([`note_eq`]); [`augment`]: random equalisation of training images.
 //! * [`gbdt`]: gradient-boosted trees (perpetual), one booster per class, early stopping on
 //!   the validation split, saved as JSON.
 //! * [`metrics`]: accuracy, confusion matrix, per-class precision/recall/F1, exact match,
@@ -24,6 +24,7 @@ pub mod gbdt;
 pub mod image;
 pub mod metrics;
 pub mod mixer;
+pub mod note_eq;
 pub mod plot;
 pub mod thresholds;
 

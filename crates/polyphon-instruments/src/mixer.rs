@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Task, MULTI_CLASSES};
 use crate::image::{BandImage, BandImager};
+use crate::note_eq::NoteEqualiser;
 use crate::{InstrumentError, Result};
 
 /// Gains of the mixed notes, in dB.
@@ -170,17 +171,28 @@ impl NoteMixer {
         self.notes.len()
     }
 
-    /// `count` mixed examples as a multi-label data set, a function of `seed` and `draw`.
-    pub fn mix(&self, seed: u64, count: usize, draw: MixDraw) -> Result<Dataset> {
+    /// `count` mixed examples as a multi-label data set, a function of `seed`, `draw` and
+    /// `eq_db`: with `eq_db > 0` every note is equalised at random first ([`NoteEqualiser`],
+    /// drawn from a stream of its own, so the notes and gains are those drawn without it).
+    pub fn mix(&self, seed: u64, count: usize, draw: MixDraw, eq_db: f64) -> Result<Dataset> {
+        let params = self.imager.params();
+        let equaliser = (eq_db > 0.0).then(|| {
+            let longest = self.notes.iter().map(Vec::len).max().unwrap_or(0);
+            NoteEqualiser::new(eq_db, longest, params.sample_rate)
+        });
         let examples = (0..count)
             .into_par_iter()
             .map(|i| {
-                let mut rng =
-                    SeededRng::new(seed.wrapping_mul(1_000_003).wrapping_add(i as u64), "mix");
+                let example = seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+                let mut rng = SeededRng::new(example, "mix");
+                let mut eq_rng = SeededRng::new(example, "mix-eq");
                 let mut mix: Vec<f32> = Vec::new();
                 let mut target = vec![0f32; MULTI_CLASSES.len()];
                 for (note, gain) in self.pools.draw(&mut rng, draw) {
-                    let samples = &self.notes[note];
+                    let equalised = equaliser
+                        .as_ref()
+                        .map(|eq| eq.apply(&self.notes[note], &mut eq_rng));
+                    let samples = equalised.as_deref().unwrap_or(&self.notes[note]);
                     if mix.len() < samples.len() {
                         mix.resize(samples.len(), 0.0);
                     }
@@ -254,6 +266,71 @@ mod tests {
         }
         // Both class-0 instruments are in every 4-note example and in half the 3-note ones.
         assert!(repeated > 100, "{repeated} of {}", all.len());
+    }
+
+    /// A notes manifest of four half-second tones, one instrument of each of four families.
+    fn write_notes(dir: &Path) -> PathBuf {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let families = ["bass", "flute", "organ", "keyboard"];
+        let entries: Vec<_> = families
+            .iter()
+            .enumerate()
+            .map(|(k, family)| {
+                let file = format!("{family}.wav");
+                let mut wav = hound::WavWriter::create(dir.join(&file), spec).unwrap();
+                let hz = 110.0 * (k + 1) as f32;
+                for i in 0..8000 {
+                    let phase = std::f32::consts::TAU * hz * i as f32 / 16_000.0;
+                    wav.write_sample((8000.0 * (phase.sin() + 0.5 * (3.0 * phase).sin())) as i16)
+                        .unwrap();
+                }
+                wav.finalize().unwrap();
+                polyphon_synth::manifest::ManifestEntry {
+                    file,
+                    split: Split::Train,
+                    synthesizer: format!("sf:000:{k:03}"),
+                    labels_csv: String::new(),
+                    labels_midi: String::new(),
+                    duration: 0.5,
+                    sample_rate: 16_000,
+                    source: None,
+                    instruments: vec![format!("{family}_synthetic_000")],
+                    families: vec![family.to_string()],
+                    stems: Vec::new(),
+                }
+            })
+            .collect();
+        let manifest = dir.join("notes.jsonl");
+        polyphon_synth::manifest::write_manifest(&manifest, &entries).unwrap();
+        manifest
+    }
+
+    #[test]
+    fn equalising_the_notes_changes_the_images_not_the_labels_and_is_seeded() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write_notes(dir.path());
+        let mixer = NoteMixer::load(&manifest, Split::Train, &BandImage::default(), 3).unwrap();
+        let plain = mixer.mix(5, 12, MixDraw::Instruments, 0.0).unwrap();
+        let equalised = mixer.mix(5, 12, MixDraw::Instruments, 12.0).unwrap();
+        assert_eq!(plain.targets, equalised.targets);
+        assert_eq!(plain.features.len(), equalised.features.len());
+        let per_example = plain.num_features;
+        let changed = plain
+            .features
+            .chunks(per_example)
+            .zip(equalised.features.chunks(per_example))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(changed, 12);
+        let again = mixer.mix(5, 12, MixDraw::Instruments, 12.0).unwrap();
+        assert_eq!(again.features, equalised.features);
+        let other_seed = mixer.mix(6, 12, MixDraw::Instruments, 12.0).unwrap();
+        assert_ne!(other_seed.features, equalised.features);
     }
 
     #[test]

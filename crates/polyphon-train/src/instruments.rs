@@ -56,6 +56,10 @@ pub struct InstrumentTrainConfig {
     /// How those examples pick their notes (absent in runs made before it existed).
     #[serde(default)]
     pub mix_draw: MixDraw,
+    /// Random equalisation of every mixed note before it is mixed, up to ±dB (0: off;
+    /// absent in runs made before it existed).
+    #[serde(default)]
+    pub mix_eq_db: f64,
     /// Multi-label: probability at which a family counts as present, for validation.
     pub threshold: f64,
     /// Random equalisation of every training image (absent in runs made before it existed).
@@ -94,6 +98,7 @@ impl InstrumentTrainConfig {
             seed: 0,
             mixed_per_epoch: 0,
             mix_draw: MixDraw::default(),
+            mix_eq_db: 0.0,
             threshold: 0.5,
             augment: SpectralAugment::default(),
             data,
@@ -113,11 +118,15 @@ impl InstrumentTrainConfig {
         if self.batch_size == 0 || self.epochs == 0 {
             return invalid("batch size and epochs must be positive".into());
         }
-        if !(self.augment.eq_db >= 0.0 && self.augment.eq_db.is_finite()) {
-            return invalid(format!(
-                "equalisation of {} dB must be a non-negative number",
-                self.augment.eq_db
-            ));
+        for (what, db) in [
+            ("", self.augment.eq_db),
+            (" of mixed notes", self.mix_eq_db),
+        ] {
+            if !(db >= 0.0 && db.is_finite()) {
+                return invalid(format!(
+                    "equalisation{what} of {db} dB must be a non-negative number"
+                ));
+            }
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return invalid(format!(
@@ -283,7 +292,9 @@ pub fn train_instruments(
         let started = Instant::now();
         let epoch_seed = config.seed.wrapping_mul(1000).wrapping_add(epoch as u64);
         let extra = match (mixer, mixed) {
-            (Some(mixer), n) if n > 0 => Some(mixer.mix(epoch_seed, n, config.mix_draw)?),
+            (Some(mixer), n) if n > 0 => {
+                Some(mixer.mix(epoch_seed, n, config.mix_draw, config.mix_eq_db)?)
+            }
             _ => None,
         };
         let mut order: Vec<(bool, usize)> = (0..train.len()).map(|i| (false, i)).collect();
@@ -713,7 +724,7 @@ mod tests {
     #[test]
     fn a_config_saved_before_equalisation_frame_width_and_decay_existed_still_loads() {
         let mut saved = serde_json::to_value(config(2)).unwrap();
-        for field in ["augment", "frame_width", "lr_decay"] {
+        for field in ["augment", "frame_width", "lr_decay", "mix_eq_db"] {
             saved.as_object_mut().unwrap().remove(field).unwrap();
         }
         let loaded: InstrumentTrainConfig = serde_json::from_value(saved).unwrap();
@@ -731,6 +742,11 @@ mod tests {
             ..config(1)
         };
         assert!(refusal(negative).contains("-1 dB"));
+        let mixed = InstrumentTrainConfig {
+            mix_eq_db: f64::INFINITY,
+            ..config(1)
+        };
+        assert!(refusal(mixed).contains("mixed notes of inf dB"));
         let narrow = InstrumentTrainConfig {
             frame_width: 3,
             ..config(1)

@@ -58,6 +58,11 @@ pub struct NetArgs {
     /// or distinct instruments whose families may repeat, as `synth mixtures` draws them
     #[arg(long, value_name = "families|instruments", default_value = "families")]
     mix_draw: MixDraw,
+    /// Multi-label networks: equalise every note at random before it is mixed, a tilt and a
+    /// bell over 30 Hz-8 kHz of up to ±DB each at the note's level (0: off), so that each
+    /// source of a mixture is coloured on its own
+    #[arg(long, value_name = "DB", default_value_t = 0.0)]
+    mix_eq: f64,
     /// Networks: equalise every training image at random, a tilt and a bell of up to ±DB
     /// each (0: off), so that unseen synthesisers' colourings are less new
     #[arg(long, value_name = "DB", default_value_t = 0.0)]
@@ -103,6 +108,7 @@ pub fn run(
         },
         notes: args.mix_notes.clone(),
         mix_draw: args.mix_draw,
+        mix_eq_db: args.mix_eq,
         augment: SpectralAugment {
             eq_db: args.eq_augment,
             shift_bands: args.shift_augment,
@@ -111,6 +117,9 @@ pub fn run(
     };
     if args.mix_notes.is_some() && task == Task::Single {
         anyhow::bail!("--mix-notes makes multi-label examples: use it with --task multi");
+    }
+    if args.mix_notes.is_none() && args.mix_eq != 0.0 {
+        anyhow::bail!("--mix-eq equalises the notes of --mix-notes: give a notes manifest too");
     }
     config.check_for(&image)?;
     // The data before the run folder: a bad manifest leaves nothing behind.
