@@ -33,7 +33,7 @@ pub struct InstrumentTrainConfig {
     /// ResNet-18's first-stage channels.
     pub width: usize,
     /// The frame networks' first frame layer (absent in runs made before it existed).
-    #[serde(default = "default_frame_width")]
+    #[serde(default = "polyphon_models::instruments::default_frame_width")]
     pub frame_width: usize,
     pub task: Task,
     /// `ce` for single-label; `bce`, `l1` or `mse` for multi-label.
@@ -68,10 +68,6 @@ pub struct InstrumentTrainConfig {
     /// The data, for the record.
     pub data: PathBuf,
     pub notes: Option<PathBuf>,
-}
-
-fn default_frame_width() -> usize {
-    DEFAULT_FRAME_WIDTH
 }
 
 fn constant_rate() -> f64 {

@@ -129,7 +129,9 @@ pub struct NetSpec {
     pub classes: usize,
 }
 
-fn default_frame_width() -> usize {
+/// [`DEFAULT_FRAME_WIDTH`] as serde's default, for the sidecars and run configs written
+/// before the width was a setting.
+pub fn default_frame_width() -> usize {
     DEFAULT_FRAME_WIDTH
 }
 
