@@ -270,26 +270,21 @@ mod tests {
 
     /// A notes manifest of four half-second tones, one instrument of each of four families.
     fn write_notes(dir: &Path) -> PathBuf {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
         let families = ["bass", "flute", "organ", "keyboard"];
         let entries: Vec<_> = families
             .iter()
             .enumerate()
             .map(|(k, family)| {
                 let file = format!("{family}.wav");
-                let mut wav = hound::WavWriter::create(dir.join(&file), spec).unwrap();
                 let hz = 110.0 * (k + 1) as f32;
-                for i in 0..8000 {
-                    let phase = std::f32::consts::TAU * hz * i as f32 / 16_000.0;
-                    wav.write_sample((8000.0 * (phase.sin() + 0.5 * (3.0 * phase).sin())) as i16)
-                        .unwrap();
-                }
-                wav.finalize().unwrap();
+                let samples: Vec<f32> = (0..8000)
+                    .map(|i| {
+                        let phase = std::f32::consts::TAU * hz * i as f32 / 16_000.0;
+                        0.25 * (phase.sin() + 0.5 * (3.0 * phase).sin())
+                    })
+                    .collect();
+                let format = polyphon_audio::WavFormat::Float32;
+                polyphon_audio::write_wav(dir.join(&file), &samples, 16_000, 1, format).unwrap();
                 polyphon_synth::manifest::ManifestEntry {
                     file,
                     split: Split::Train,
