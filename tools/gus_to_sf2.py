@@ -77,6 +77,8 @@ def read_patch(path):
         length, loop_start, loop_end, rate = struct.unpack("<IIIH", header[8:22])
         low, high, root = struct.unpack("<III", header[22:34])
         modes = header[55]
+        if root == 0 or rate == 0:
+            raise PatchError(f"{path}: a sample has no root frequency or sample rate")
         raw = data[position + SAMPLE_HEADER_BYTES : position + SAMPLE_HEADER_BYTES + length]
         if len(raw) < length:
             raise PatchError(f"{path}: truncated sample data")
