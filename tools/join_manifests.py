@@ -2,16 +2,17 @@
 """Join `polyphon synth` manifests into one, e.g. the notes and the phrases of the same
 instruments, so that one training run reads both.
 
-Each entry keeps its split, unless its part is given as `train:PATH`: then every entry of
-that part goes to the training split (an extra SoundFont heard in training only, so the
-other parts' valid and test sets stay as they were). Its file paths (`file`, `labels_csv`,
+Each entry keeps its split, unless its part is given as `train:PATH` (or `valid:`, `test:`):
+then every entry of that part goes to that split (e.g. an extra SoundFont heard in training
+only, so the other parts' valid and test sets stay as they were, or one that is all test). Its file paths (`file`, `labels_csv`,
 `labels_midi`, `stems`) are rewritten relative to the new manifest's folder, so the joined
 manifest can live anywhere above its parts. An instrument name that an earlier part used for
 another preset (`synth` numbers each SoundFont's instruments from 000) is renumbered after the
 highest number of its family and source. Written whole, then renamed. Standard library only.
 
     python3 tools/join_manifests.py data/notes-phrases.jsonl data/notes/notes.jsonl data/phrases/phrases.jsonl
-    python3 tools/join_manifests.py data/notes-freepats.jsonl data/notes/notes.jsonl train:data/notes-freepats/notes.jsonl
+    python3 tools/join_manifests.py data/notes-fp.jsonl data/notes/notes.jsonl train:data/notes-freepats/notes.jsonl
+    python3 tools/join_manifests.py data/notes-freepats/all-test.jsonl test:data/notes-freepats/notes.jsonl
 """
 import os
 import sys
@@ -19,6 +20,7 @@ import sys
 from manifest import entries, write
 
 PATH_FIELDS = ("file", "labels_csv", "labels_midi")
+SPLITS = ("train", "valid", "test")
 
 
 def rebase(path, old_root, new_root):
@@ -55,19 +57,22 @@ class InstrumentNames:
 
 
 def main():
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
     out, parts = sys.argv[1], sys.argv[2:]
     new_root = os.path.dirname(os.path.abspath(out))
     joined, names = [], InstrumentNames()
     for part in parts:
-        all_train = part.startswith("train:")
-        part = part.removeprefix("train:")
+        split, _, path = part.partition(":")
+        if split in SPLITS:
+            part = path
+        else:
+            split = None
         old_root = os.path.dirname(os.path.abspath(part))
         for entry in entries(part):
             names.rename(entry)
-            if all_train:
-                entry["split"] = "train"
+            if split:
+                entry["split"] = split
             for field in PATH_FIELDS:
                 if field in entry:
                     entry[field] = rebase(entry[field], old_root, new_root)
