@@ -48,15 +48,16 @@ def read_config(path):
     """(program, patch path) of every melodic program in bank 0 of a TiMidity .cfg."""
     folder, section, programs = os.path.dirname(path), None, []
     with open(path) as config:
-        for line in config:
+        for number, line in enumerate(config, 1):
             words = line.split("#")[0].split()
-            if not words:
-                continue
-            if words[0] == "dir":
-                folder = words[1]
-            elif words[0] in ("bank", "drumset"):
-                section = (words[0], int(words[1]))
-            elif section == ("bank", 0) and words[0].isdigit() and len(words) > 1:
+            if words and words[0] in ("dir", "bank", "drumset"):
+                if len(words) < 2 or (words[0] != "dir" and not words[1].isdigit()):
+                    raise PatchError(f"{path}:{number}: '{words[0]}' needs a folder or a number")
+                if words[0] == "dir":
+                    folder = words[1]
+                else:
+                    section = (words[0], int(words[1]))
+            elif words and section == ("bank", 0) and words[0].isdigit() and len(words) > 1:
                 programs.append((int(words[0]), os.path.join(folder, words[1])))
     if not programs:
         raise PatchError(f"{path}: no melodic programs in bank 0")
