@@ -18,29 +18,19 @@ import csv
 import json
 import os
 import sys
-import wave
 
 import numpy as np
 
 from manifest import entries
+from wav import read_pcm16
 
 # Upper edges (dB) of the level ranges; the last range is open.
 EDGES = [-20, -15, -10, -5, 0]
 
 
-def read_pcm16(path):
-    try:
-        with wave.open(path) as w:
-            if w.getsampwidth() != 2:
-                sys.exit(f"{path}: not 16-bit PCM")
-            return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
-    except (OSError, EOFError, wave.Error) as e:
-        sys.exit(f"{path}: cannot read a WAV stem ({e})")
-
-
 def family_levels(entry, root):
     """{family: dB of its stems against the rest of the mix, or None when it is alone}."""
-    stems = [read_pcm16(os.path.join(root, s)) for s in entry["stems"]]
+    stems = [read_pcm16(os.path.join(root, s))[0] for s in entry["stems"]]
     if len({len(s) for s in stems}) != 1:
         sys.exit(f"{entry['file']}: its stems differ in length (a truncated stem?)")
     mix = np.sum(stems, axis=0)
@@ -76,7 +66,9 @@ def main():
             reader = csv.DictReader(f)
             families = [c[2:] for c in reader.fieldnames or [] if c.startswith("p_")]
             if "file" not in (reader.fieldnames or []) or not families:
-                sys.exit(f"{args.predictions}: no file and p_<family> columns (not a predictions CSV)")
+                sys.exit(
+                    f"{args.predictions}: no file and p_<family> columns (not a predictions CSV)"
+                )
             rows = {row["file"]: row for row in reader}
     except OSError as e:
         sys.exit(f"{args.predictions}: cannot read ({e.strerror})")
@@ -111,8 +103,10 @@ def main():
         print(f"{key:>20} {labels:8d} {hits:7d}   {hits / max(labels, 1):.3f}")
     misses = sum(l - h for l, h in found.values())
     errors = misses + false_alarms
-    print(f"misses {misses}, false alarms {false_alarms}, files {scored}, "
-          f"Hamming accuracy {1 - errors / (scored * len(families)):.4f}")
+    print(
+        f"misses {misses}, false alarms {false_alarms}, files {scored}, "
+        f"Hamming accuracy {1 - errors / (scored * len(families)):.4f}"
+    )
 
 
 if __name__ == "__main__":

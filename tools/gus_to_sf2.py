@@ -168,8 +168,9 @@ def envelope_generators(rates, offsets):
         rates[2], abs(offsets[1] - offsets[2])
     )
     decay_db = decay_steps * DB_PER_OFFSET_STEP
-    release_db = max(offsets[2] - offsets[3], 1) * DB_PER_OFFSET_STEP
-    release = ramp_seconds(rates[3], max(offsets[2] - offsets[3], 1))
+    release_steps = max(offsets[2] - offsets[3], 1)
+    release_db = release_steps * DB_PER_OFFSET_STEP
+    release = ramp_seconds(rates[3], release_steps)
     # SF2 times are for a 100 dB change; GUS stages are for their own span.
     return [
         (GEN_ATTACK, timecents(attack)),
@@ -278,6 +279,8 @@ def main():
     try:
         for program, patch in read_config(config):
             writer.add_preset(program, preset_name(patch), read_patch(patch))
+    except UnicodeDecodeError:
+        sys.exit(f"gus_to_sf2: {config}: not a TiMidity configuration (not text)")
     except (OSError, PatchError) as e:
         sys.exit(f"gus_to_sf2: {e}")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -4,11 +4,12 @@ instruments, so that one training run reads both.
 
 Each entry keeps its split, unless its part is given as `train:PATH` (or `valid:`, `test:`):
 then every entry of that part goes to that split (e.g. an extra SoundFont heard in training
-only, so the other parts' valid and test sets stay as they were, or one that is all test). Its file paths (`file`, `labels_csv`,
-`labels_midi`, `stems`) are rewritten relative to the new manifest's folder, so the joined
-manifest can live anywhere above its parts. An instrument name that an earlier part used for
-another preset (`synth` numbers each SoundFont's instruments from 000) is renumbered after the
-highest number of its family and source. Written whole, then renamed. Standard library only.
+only, so the other parts' valid and test sets stay as they were, or one that is all test).
+Its file paths (`file`, `labels_csv`, `labels_midi`, `stems`) are rewritten relative to the
+new manifest's folder, so the joined manifest can live anywhere above its parts. An
+instrument name that an earlier part used for another preset (`synth` numbers each
+SoundFont's instruments from 000) is renumbered after the highest number of its family and
+source. Written whole, then renamed. Standard library only.
 
     python3 tools/join_manifests.py data/notes-phrases.jsonl data/notes/notes.jsonl data/phrases/phrases.jsonl
     python3 tools/join_manifests.py data/notes-fp.jsonl data/notes/notes.jsonl train:data/notes-freepats/notes.jsonl
