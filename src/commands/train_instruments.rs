@@ -60,7 +60,9 @@ notes (1-6 distinct families at random gains, labels = the union; --mix-draw ins
 distinct instruments whose families may repeat, as `synth mixtures` draws them); --mix-eq DB
 equalises each of those notes at random before it is mixed.
 --eq-augment DB gives every training image a random tilt and bell of up to ±DB;
---shift-augment BANDS moves it up or down by up to BANDS bands. --ensemble N trains N
+--shift-augment BANDS moves it up or down by up to BANDS bands; --mask-bands BANDS and
+--mask-frames FRAMES silence two stripes of up to that many bands, and of frames, in it
+(SpecAugment). --ensemble N trains N
 networks (seeds --seed, --seed + 1, ...) into RUN/member-K and writes RUN/model.json naming
 them: eval and classify average their probabilities.
 

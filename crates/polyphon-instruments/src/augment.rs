@@ -18,6 +18,13 @@
 //! `mlp` on notes: 85.5 % with 2 bands against 96.9 %; docs/instruments.md, session 11):
 //! below about 270 Hz a log band is one FFT bin, so there a shift moves a bass note by
 //! several semitones and breaks its harmonic pattern.
+//!
+//! `mask_bands` and `mask_frames` silence stripes of the image, as SpecAugment (Park et al.
+//! 2019) does: [`MASKS`] stripes of up to that many whole bands, and as many of up to that
+//! many whole frames, each of a random width at a random place. A network that cannot count
+//! on any one range of bands or moment of a note has to find each family by several cues,
+//! which is what an unheard timbre leaves it. The stripes are the front-end's silent floor
+//! (-1); the image is not re-referenced, so a masked peak leaves it below 1.
 
 use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
@@ -70,11 +77,20 @@ pub struct SpectralAugment {
     /// Largest move along the bands, up or down (0: none). Runs saved before it read as 0.
     #[serde(default)]
     pub shift_bands: usize,
+    /// Widest band stripe silenced (0: none). Runs saved before it read as 0.
+    #[serde(default)]
+    pub mask_bands: usize,
+    /// Widest frame stripe silenced (0: none). Runs saved before it read as 0.
+    #[serde(default)]
+    pub mask_frames: usize,
 }
+
+/// Stripes of each kind that `mask_bands` and `mask_frames` silence in every image.
+pub const MASKS: usize = 2;
 
 impl SpectralAugment {
     pub fn is_off(&self) -> bool {
-        self.eq_db == 0.0 && self.shift_bands == 0
+        self.eq_db == 0.0 && self.shift_bands == 0 && self.mask_bands == 0 && self.mask_frames == 0
     }
 
     /// One random gain per band, in dB.
@@ -85,8 +101,9 @@ impl SpectralAugment {
             .collect()
     }
 
-    /// Equalises, then moves, one `(bands, frames)` image of `params` in place. Each step
-    /// draws from `rng` only when it is on, so turning one on leaves the other's draws alone.
+    /// Equalises, moves, then masks one `(bands, frames)` image of `params` in place. Each
+    /// step draws from `rng` only when it is on, and the steps draw in that order, so turning
+    /// a later one on leaves the earlier ones' draws alone.
     pub fn apply(&self, image: &mut [f32], params: &BandImage, rng: &mut SeededRng) {
         if self.eq_db != 0.0 {
             self.equalise(image, params, rng);
@@ -95,6 +112,20 @@ impl SpectralAugment {
             let span = 2 * self.shift_bands as u64 + 1;
             let shift = rng.below(span) as isize - self.shift_bands as isize;
             shift_along_bands(image, params.frames, shift);
+        }
+        if self.mask_bands > 0 {
+            for _ in 0..MASKS {
+                let (first, width) = stripe(self.mask_bands, params.bands, rng);
+                image[first * params.frames..(first + width) * params.frames].fill(-1.0);
+            }
+        }
+        if self.mask_frames > 0 {
+            for _ in 0..MASKS {
+                let (first, width) = stripe(self.mask_frames, params.frames, rng);
+                for row in image.chunks_mut(params.frames) {
+                    row[first..first + width].fill(-1.0);
+                }
+            }
         }
     }
 
@@ -117,6 +148,14 @@ impl SpectralAugment {
             }
         }
     }
+}
+
+/// A stripe of `0..=widest` (at most `len`) consecutive indices at a random place in
+/// `0..len`: its first index and width.
+fn stripe(widest: usize, len: usize, rng: &mut SeededRng) -> (usize, usize) {
+    let width = (rng.below(widest as u64 + 1) as usize).min(len);
+    let first = rng.below((len - width) as u64 + 1) as usize;
+    (first, width)
 }
 
 /// Moves a band-major image `shift` bands up (positive) or down, filling with silence (-1).
@@ -269,5 +308,92 @@ mod tests {
             seen.insert(shift);
         }
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![-2, -1, 0, 1, 2]);
+    }
+
+    /// Every cell of `x` either kept from `original` or silenced; the silenced ones as
+    /// (bands, frames) in which some cell was silenced.
+    fn silenced(x: &[f32], original: &[f32], p: &BandImage) -> (Vec<usize>, Vec<usize>) {
+        let (mut bands, mut frames) = (Vec::new(), Vec::new());
+        for (i, (&a, &b)) in x.iter().zip(original).enumerate() {
+            assert!(a == b || a == -1.0, "cell {i}: {b} became {a}");
+            if a != b {
+                bands.push(i / p.frames);
+                frames.push(i % p.frames);
+            }
+        }
+        bands.dedup();
+        frames.sort_unstable();
+        frames.dedup();
+        (bands, frames)
+    }
+
+    #[test]
+    fn band_masks_silence_whole_bands_within_the_limit_and_vary() {
+        let p = params();
+        let augment = SpectralAugment {
+            mask_bands: 3,
+            ..Default::default()
+        };
+        let original = image(&p);
+        let mut rng = SeededRng::new(13, "t");
+        let mut counts = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let mut x = original.clone();
+            augment.apply(&mut x, &p, &mut rng);
+            let (bands, _) = silenced(&x, &original, &p);
+            for &band in &bands {
+                // Whole bands: every frame but the already silent last one is silenced.
+                let row = &x[band * p.frames..(band + 1) * p.frames];
+                assert!(row.iter().all(|&v| v == -1.0), "band {band}: {row:?}");
+            }
+            assert!(bands.len() <= MASKS * 3, "{bands:?}");
+            counts.insert(bands.len());
+        }
+        // From nothing (two empty stripes) to two stripes of three apart.
+        assert!(counts.contains(&0) && counts.contains(&6), "{counts:?}");
+    }
+
+    #[test]
+    fn frame_masks_silence_whole_frames_within_the_limit() {
+        let p = params();
+        let augment = SpectralAugment {
+            mask_frames: 2,
+            ..Default::default()
+        };
+        let original = image(&p);
+        let mut rng = SeededRng::new(17, "t");
+        let mut any = false;
+        for _ in 0..100 {
+            let mut x = original.clone();
+            augment.apply(&mut x, &p, &mut rng);
+            let (_, frames) = silenced(&x, &original, &p);
+            for &frame in &frames {
+                assert!((0..p.bands).all(|band| x[band * p.frames + frame] == -1.0));
+            }
+            assert!(frames.len() <= MASKS * 2, "{frames:?}");
+            any |= !frames.is_empty();
+        }
+        assert!(any);
+    }
+
+    #[test]
+    fn masks_leave_the_earlier_steps_draws_alone() {
+        // Equalised and moved the same with and without masks: the masks draw last.
+        let p = params();
+        let earlier = SpectralAugment {
+            eq_db: 6.0,
+            shift_bands: 2,
+            ..Default::default()
+        };
+        let masked = SpectralAugment {
+            mask_bands: 2,
+            mask_frames: 1,
+            ..earlier
+        };
+        let (mut a, mut b) = (image(&p), image(&p));
+        earlier.apply(&mut a, &p, &mut SeededRng::new(19, "t"));
+        masked.apply(&mut b, &p, &mut SeededRng::new(19, "t"));
+        silenced(&b, &a, &p);
+        assert!(!masked.is_off());
     }
 }

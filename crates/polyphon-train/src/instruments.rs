@@ -157,6 +157,16 @@ impl InstrumentTrainConfig {
                 self.augment.shift_bands, image.bands
             )));
         }
+        for (widest, len, what) in [
+            (self.augment.mask_bands, image.bands, "bands"),
+            (self.augment.mask_frames, image.frames, "frames"),
+        ] {
+            if widest >= len {
+                return Err(TrainError::Invalid(format!(
+                    "a mask of up to {widest} {what} can silence all of an image of {len} {what}"
+                )));
+            }
+        }
         let spec = NetSpec {
             architecture,
             width: self.width,
@@ -658,14 +668,16 @@ mod tests {
         }
     }
 
-    /// `config(epochs)` with random equalisation, whose draws a resume must repeat too, and
-    /// a decaying step size, which a resume must pick up at its epoch.
+    /// `config(epochs)` with random equalisation, moves and masks, whose draws a resume must
+    /// repeat too, and a decaying step size, which a resume must pick up at its epoch.
     fn equalised(epochs: usize) -> InstrumentTrainConfig {
         InstrumentTrainConfig {
             lr_decay: 0.7,
             augment: SpectralAugment {
                 eq_db: 6.0,
                 shift_bands: 2,
+                mask_bands: 2,
+                mask_frames: 3,
             },
             ..config(epochs)
         }
@@ -749,6 +761,18 @@ mod tests {
         };
         let error = narrow.check_for(&image()).unwrap_err().to_string();
         assert!(error.contains("frame width 3"), "{error}");
+        for (mask_bands, mask_frames, what) in [(SIDE, 0, "bands"), (0, SIDE, "frames")] {
+            let masked = InstrumentTrainConfig {
+                augment: SpectralAugment {
+                    mask_bands,
+                    mask_frames,
+                    ..SpectralAugment::default()
+                },
+                ..config(1)
+            };
+            let error = masked.check_for(&image()).unwrap_err().to_string();
+            assert!(error.contains(&format!("up to {SIDE} {what}")), "{error}");
+        }
         for bad in [0.0, 1.5, f64::NAN] {
             let decay = InstrumentTrainConfig {
                 lr_decay: bad,

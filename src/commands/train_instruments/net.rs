@@ -71,6 +71,14 @@ pub struct NetArgs {
     /// BANDS (0: off); on --bands log a band is a quarter tone above about 270 Hz
     #[arg(long, value_name = "BANDS", default_value_t = 0)]
     shift_augment: usize,
+    /// Networks: silence two stripes of up to BANDS whole bands, at random places and
+    /// widths, in every training image (SpecAugment's frequency masks; 0: off)
+    #[arg(long, value_name = "BANDS", default_value_t = 0)]
+    mask_bands: usize,
+    /// Networks: silence two stripes of up to FRAMES whole frames (16 ms each), at random
+    /// places and widths, in every training image (SpecAugment's time masks; 0: off)
+    #[arg(long, value_name = "FRAMES", default_value_t = 0)]
+    mask_frames: usize,
     /// Networks: train N members with seeds --seed .. --seed + N - 1 into RUN/member-K and
     /// make RUN/model.json their ensemble (mean probabilities)
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -112,6 +120,8 @@ pub fn run(
         augment: SpectralAugment {
             eq_db: args.eq_augment,
             shift_bands: args.shift_augment,
+            mask_bands: args.mask_bands,
+            mask_frames: args.mask_frames,
         },
         ..InstrumentTrainConfig::new(architecture.parse()?, task, data.to_path_buf())
     };
