@@ -30,6 +30,7 @@ use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
 use crate::image::BandImage;
+use crate::{InstrumentError, Result};
 
 /// Width of the bell as a share of the band axis: its standard deviation is drawn from this
 /// range (a narrow resonance to a broad shelf-like hump).
@@ -91,6 +92,27 @@ pub const MASKS: usize = 2;
 impl SpectralAugment {
     pub fn is_off(&self) -> bool {
         self.eq_db == 0.0 && self.shift_bands == 0 && self.mask_bands == 0 && self.mask_frames == 0
+    }
+
+    /// Refuses a move or a mask that could leave nothing of an image of `image`'s shape.
+    pub fn check_fits(&self, image: &BandImage) -> Result<()> {
+        if self.shift_bands >= image.bands {
+            return Err(InstrumentError::Invalid(format!(
+                "a shift of up to {} bands can move all of a {}-band image out",
+                self.shift_bands, image.bands
+            )));
+        }
+        for (widest, len, what) in [
+            (self.mask_bands, image.bands, "bands"),
+            (self.mask_frames, image.frames, "frames"),
+        ] {
+            if widest >= len {
+                return Err(InstrumentError::Invalid(format!(
+                    "a mask of up to {widest} {what} can silence all of an image of {len} {what}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// One random gain per band, in dB.

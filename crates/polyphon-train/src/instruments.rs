@@ -151,22 +151,7 @@ impl InstrumentTrainConfig {
     /// checked as the network itself checks it (widths, input size).
     pub fn check_for(&self, image: &BandImage) -> Result<NetSpec> {
         let architecture = self.check()?;
-        if self.augment.shift_bands >= image.bands {
-            return Err(TrainError::Invalid(format!(
-                "a shift of up to {} bands can move all of a {}-band image out",
-                self.augment.shift_bands, image.bands
-            )));
-        }
-        for (widest, len, what) in [
-            (self.augment.mask_bands, image.bands, "bands"),
-            (self.augment.mask_frames, image.frames, "frames"),
-        ] {
-            if widest >= len {
-                return Err(TrainError::Invalid(format!(
-                    "a mask of up to {widest} {what} can silence all of an image of {len} {what}"
-                )));
-            }
-        }
+        self.augment.check_fits(image)?;
         let spec = NetSpec {
             architecture,
             width: self.width,
