@@ -1,10 +1,11 @@
 //! `polyphon`: the command line over the polyphon crates.
 //!
-//! Each subcommand lives in its own file under `commands/`, holding its clap arguments and
-//! a `run` function. Errors print as one line and exit with status 2.
+//! Each subcommand lives under `commands/` (grouped by job: `train/`, `eval/`), holding its
+//! clap arguments and a `run` function that parses, calls the `polyphon` library, prints and
+//! writes. Errors print as one line and exit with status 2.
 
-mod bundled;
 mod commands;
+mod progress;
 
 use clap::{Parser, Subcommand};
 

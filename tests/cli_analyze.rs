@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{write_csv, write_midi, Note};
+use polyphon::notes::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon::notes::{write_csv, write_midi, Note};
 
 fn analyze(args: &[&Path]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polyphon"))
@@ -40,7 +40,7 @@ impl Example {
         let dir = tempfile::tempdir().unwrap();
         let note = |on, off, pitch| Note::new(on, off, pitch, 90);
         write_csv(
-            &dir.path().join("ref.csv"),
+            dir.path().join("ref.csv"),
             &[
                 note(0.0, 0.5, 60),
                 note(0.25, 0.5, 64),
@@ -50,7 +50,7 @@ impl Example {
         )
         .unwrap();
         write_midi(
-            &dir.path().join("est.mid"),
+            dir.path().join("est.mid"),
             &[
                 note(0.0, 0.25, 60),
                 note(0.25, 0.5, 60),
@@ -63,7 +63,7 @@ impl Example {
         )
         .unwrap();
         write_csv(
-            &dir.path().join("train.csv"),
+            dir.path().join("train.csv"),
             &[note(0.0, 1.0, 60), note(0.5, 1.0, 64)],
         )
         .unwrap();

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use polyphon_features::read_npy_f32;
+use polyphon::spectra::read_npy_f32;
 
 fn polyphon(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polyphon"))

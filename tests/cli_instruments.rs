@@ -5,8 +5,8 @@ use std::f32::consts::TAU;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use polyphon_audio::{write_wav, WavFormat};
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon::audio::{write_wav, WavFormat};
+use polyphon::notes::manifest::{write_manifest, ManifestEntry, Split};
 
 const RATE: u32 = 16_000;
 const FAMILIES: [&str; 6] = ["bass", "flute", "guitar", "keyboard", "organ", "vocal"];

@@ -11,7 +11,7 @@ fn polyphon(args: &[&str]) -> Output {
 }
 
 fn soundfont() -> Option<PathBuf> {
-    let path = polyphon_synth::soundfont::default_soundfont_path();
+    let path = polyphon::synth::soundfont::default_soundfont_path();
     if path.is_none() {
         eprintln!("no SoundFont (set POLYPHON_SOUNDFONT or install fluid-soundfont-gm); skipping");
     }

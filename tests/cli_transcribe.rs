@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use polyphon_eval::TranscriptionReport;
+use polyphon::metrics::TranscriptionReport;
 
 fn polyphon(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polyphon"))
@@ -56,7 +56,7 @@ fn bundled_model_transcribes_the_held_out_example_and_scores_well() {
         assert!(dir.path().join(name).exists(), "{name} missing");
     }
     let (shape, probabilities) =
-        polyphon_features::read_npy_f32(dir.path().join("rag.npy")).unwrap();
+        polyphon::spectra::read_npy_f32(dir.path().join("rag.npy")).unwrap();
     assert_eq!(shape, vec![3000, 88]);
     assert!(probabilities.iter().all(|p| (0.0..=1.0).contains(p)));
 

@@ -4,14 +4,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use polyphon_analysis::sources::{
-    add_manifest, add_note_file, entry_frames, is_manifest, parse_split,
+use polyphon::analysis::frames::DEFAULT_FPS;
+use polyphon::analysis::sources::{add_manifest, add_note_file, is_manifest, parse_split};
+use polyphon::analysis::{
+    write_report, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
 };
-use polyphon_analysis::summary::Tally;
-use polyphon_analysis::{
-    write_report, Combination, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
-};
-use polyphon_eval::read_notes;
+use polyphon::bundled::DEFAULT_TRANSCRIPTION;
+use polyphon::evaluation::entanglement::model_frames;
+use polyphon::notes::read_notes;
+use polyphon::Transcriber;
 
 #[derive(Args)]
 #[command(about = "Analyse transcriptions: which note combinations they get right")]
@@ -98,7 +99,7 @@ struct EntanglementArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
     /// Frames per second note lists are rasterised at
-    #[arg(long, default_value_t = polyphon_analysis::frames::DEFAULT_FPS)]
+    #[arg(long, default_value_t = DEFAULT_FPS)]
     fps: f64,
 }
 
@@ -162,7 +163,7 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
                 "model".into(),
                 args.model
                     .clone()
-                    .unwrap_or_else(|| crate::bundled::DEFAULT_TRANSCRIPTION.into())
+                    .unwrap_or_else(|| DEFAULT_TRANSCRIPTION.into())
                     .into(),
             ),
             ("threshold".into(), f64::from(args.threshold).into()),
@@ -170,7 +171,7 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
     };
     let written = write_report(&args.out, &report, &options)
         .with_context(|| format!("cannot write the analysis to {}", args.out.display()))?;
-    print_summary(&report);
+    print!("{}", report.summary);
     let names: Vec<String> = written.iter().map(|p| display_name(p)).collect();
     println!("wrote {}: {}", args.out.display(), names.join(", "));
     Ok(())
@@ -182,50 +183,28 @@ fn add_model_frames(
     args: &EntanglementArgs,
     manifest: &Path,
 ) -> anyhow::Result<()> {
-    if args.fps != polyphon_analysis::frames::DEFAULT_FPS {
+    if args.fps != DEFAULT_FPS {
         bail!("--eval runs the models at 100 frames per second; leave --fps at 100");
     }
-    let model = crate::bundled::transcription_model(args.model.as_deref())?;
+    let choice = args.model.as_deref();
+    let transcriber = Transcriber::from_name_or_path(choice.unwrap_or(DEFAULT_TRANSCRIPTION))?;
     let split = parse_split(&args.eval_split)?;
-    for (reference, estimate) in model_frames(&model, manifest, split, args.threshold)? {
+    let bar = indicatif::ProgressBar::new(0);
+    let files = model_frames(
+        &transcriber,
+        manifest,
+        split,
+        args.threshold,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    for (reference, estimate) in files {
         analysis.add_frames(&reference, &estimate)?;
     }
     Ok(())
-}
-
-/// Reference and thresholded estimated note combinations, frame by frame, of every file of
-/// `split` of `manifest` (at the model's 100 frames per second), with a progress bar.
-pub fn model_frames(
-    model: &polyphon_models::TranscriptionModel,
-    manifest: &Path,
-    split: polyphon_synth::manifest::Split,
-    threshold: f32,
-) -> anyhow::Result<Vec<(Vec<Combination>, Vec<Combination>)>> {
-    let entries = polyphon_synth::manifest::read_split(manifest, split)?;
-    let root = manifest.parent().unwrap_or(Path::new("."));
-    let (keys, lowest) = (model.num_outputs(), model.architecture().lowest_pitch());
-    let bar = indicatif::ProgressBar::new(entries.len() as u64);
-    let mut files = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        let probabilities = super::transcribe::predict_file(model, &root.join(&entry.file))?;
-        let mut estimate: Vec<Combination> = probabilities
-            .chunks_exact(keys)
-            .map(|row| {
-                let sounding = row.iter().enumerate().filter(|(_, &p)| p >= threshold);
-                Combination::from_pitches(sounding.map(|(k, _)| lowest + k as u8))
-            })
-            .collect();
-        let fps = polyphon_analysis::frames::DEFAULT_FPS;
-        let mut reference = entry_frames(root, entry, fps)?;
-        // The front-end's frame count and ceil(duration · fps) can differ by one at the end.
-        let frames = reference.len().min(estimate.len());
-        reference.truncate(frames);
-        estimate.truncate(frames);
-        files.push((reference, estimate));
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    Ok(files)
 }
 
 fn paths_json(paths: &[PathBuf]) -> serde_json::Value {
@@ -237,37 +216,4 @@ fn display_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-fn print_summary(report: &EntanglementReport) {
-    let summary = &report.summary;
-    println!(
-        "training: {} frames with notes, {} combinations; evaluation: {} frames",
-        summary.training.sounding_frames, summary.training.combinations, summary.frames
-    );
-    println!(
-        "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
-        "", "combinations", "frames", "exact", "added", "omitted"
-    );
-    for (name, tally) in [
-        ("shared", &summary.shared.total),
-        ("unshared", &summary.unshared.total),
-        ("all", &summary.all.total),
-        ("silence", &summary.silence),
-    ] {
-        print_tally(name, tally);
-    }
-}
-
-fn print_tally(name: &str, tally: &Tally) {
-    let share = |s: Option<f64>| s.map_or_else(|| "-".to_string(), |s| format!("{s:.3}"));
-    println!(
-        "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
-        name,
-        tally.combinations,
-        tally.frames,
-        share(tally.exact),
-        share(tally.added),
-        share(tally.omitted)
-    );
 }

@@ -1,15 +1,11 @@
 //! `polyphon classify`: which instrument families sound in each audio file, or in each
 //! segment of a long one.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use polyphon_audio::{read_mono, Downmix};
-use polyphon_instruments::evaluate::argmax;
-use polyphon_instruments::Task;
-
-use super::eval_instruments::{decision_thresholds, InstrumentClassifier};
+use polyphon::{Classifier, Segments};
 
 #[derive(Args)]
 #[command(
@@ -73,62 +69,37 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if args.timeline.is_some() && args.inputs.len() != 1 {
         anyhow::bail!("--timeline draws one file: give one input");
     }
-    let (model, fitted) = crate::bundled::instrument_model(args.model.as_deref())?;
-    let thresholds = decision_thresholds(args.threshold, fitted.as_ref(), &model.classes())?;
+    let choice = args.model.as_deref().map(|path| path.to_string_lossy());
+    let choice = choice
+        .as_deref()
+        .unwrap_or(polyphon::bundled::DEFAULT_INSTRUMENTS);
+    let model = Classifier::from_name_or_path(choice)?;
+    let thresholds = model.thresholds(args.threshold)?;
     match args.segment {
         Some(seconds) => run_segments(&args, &model, &thresholds, seconds),
         None => run_files(&args, &model, &thresholds),
     }
 }
 
-fn run_files(args: &ClassifyArgs, model: &InstrumentClassifier, thresholds: &[f64]) -> Result<()> {
+fn run_files(args: &ClassifyArgs, model: &Classifier, thresholds: &[f64]) -> Result<()> {
     // Every file is read before anything is printed, so a bad file leaves no partial output.
-    let proba = model.predict_files(&args.inputs)?;
+    let proba = model.classify_files(&args.inputs)?;
     let classes = model.classes();
     for (file, p) in args.inputs.iter().zip(proba.chunks(classes.len())) {
         let line = if args.json {
-            let line = serde_json::json!({"file": file.display().to_string(), "labels": labels(&classes, p)});
+            let line = serde_json::json!({"file": file.display().to_string(), "labels": model.labels_json(p)});
             serde_json::to_string(&line)?
         } else {
-            format!(
-                "{}: {}",
-                file.display(),
-                text_labels(model, &classes, p, thresholds)
-            )
+            format!("{}: {}", file.display(), model.describe(p, thresholds))
         };
         println!("{line}");
     }
     Ok(())
 }
 
-/// Probabilities per segment of one file: `(start s, end s, probabilities)`.
-type Segments = Vec<(f64, f64, Vec<f64>)>;
-
-fn segments_of(model: &InstrumentClassifier, file: &Path, seconds: f64) -> Result<Segments> {
-    let rate = model.sample_rate();
-    let audio = read_mono(file, Some(rate), Downmix::Mean)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    if audio.samples.is_empty() {
-        anyhow::bail!("{}: no audio samples", file.display());
-    }
-    let length = ((seconds * rate as f64).round() as usize).max(1);
-    let clips: Vec<&[f32]> = audio.samples.chunks(length).collect();
-    let proba = model.predict_clips(&clips)?;
-    let k = model.classes().len();
-    Ok(clips
-        .iter()
-        .enumerate()
-        .zip(proba.chunks(k))
-        .map(|((i, clip), p)| {
-            let start = (i * length) as f64 / rate as f64;
-            (start, start + clip.len() as f64 / rate as f64, p.to_vec())
-        })
-        .collect())
-}
-
 fn run_segments(
     args: &ClassifyArgs,
-    model: &InstrumentClassifier,
+    model: &Classifier,
     thresholds: &[f64],
     seconds: f64,
 ) -> Result<()> {
@@ -136,7 +107,7 @@ fn run_segments(
     let all: Vec<Segments> = args
         .inputs
         .iter()
-        .map(|file| segments_of(model, file, seconds))
+        .map(|file| model.classify_segments(file, seconds).map_err(Into::into))
         .collect::<Result<_>>()?;
     if let Some(png) = &args.timeline {
         let name = args.inputs[0]
@@ -144,7 +115,7 @@ fn run_segments(
             .unwrap_or_default()
             .to_string_lossy();
         let title = format!("instruments in {name}");
-        polyphon_instruments::plot::timeline_png(png, &title, &classes, &all[0], thresholds)
+        polyphon::instruments::plot::timeline_png(png, &title, &classes, &all[0], thresholds)
             .with_context(|| format!("writing the timeline {}", png.display()))?;
     }
     for (file, segments) in args.inputs.iter().zip(&all) {
@@ -152,7 +123,7 @@ fn run_segments(
             let list: Vec<_> = segments
                 .iter()
                 .map(|(start, end, p)| {
-                    serde_json::json!({"start": start, "end": end, "labels": labels(&classes, p)})
+                    serde_json::json!({"start": start, "end": end, "labels": model.labels_json(p)})
                 })
                 .collect();
             let line = serde_json::json!({"file": file.display().to_string(), "segments": list});
@@ -160,7 +131,7 @@ fn run_segments(
         } else {
             println!("{}:", file.display());
             for (start, end, p) in segments {
-                let listed = text_labels(model, &classes, p, thresholds);
+                let listed = model.describe(p, thresholds);
                 println!("  {start:>7.2} - {end:>7.2} s  {listed}");
             }
         }
@@ -169,48 +140,4 @@ fn run_segments(
         eprintln!("timeline -> {}", png.display());
     }
     Ok(())
-}
-
-/// Probabilities rounded to 4 decimals: more would suggest a precision the model lacks.
-fn rounded(p: f64) -> f64 {
-    (p * 1e4).round() / 1e4
-}
-
-fn labels(classes: &[String], p: &[f64]) -> serde_json::Map<String, serde_json::Value> {
-    classes
-        .iter()
-        .zip(p)
-        .map(|(class, &p)| (class.clone(), serde_json::json!(rounded(p))))
-        .collect()
-}
-
-fn text_labels(
-    model: &InstrumentClassifier,
-    classes: &[String],
-    p: &[f64],
-    thresholds: &[f64],
-) -> String {
-    let mut order: Vec<usize> = (0..p.len()).collect();
-    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let shown: Vec<usize> = match model.task() {
-        Task::Single => vec![argmax(p)],
-        Task::Multi => order
-            .iter()
-            .copied()
-            .filter(|&i| p[i] >= thresholds[i])
-            .collect(),
-    };
-    let listed: Vec<String> = shown
-        .iter()
-        .map(|&i| format!("{} {:.2}", classes[i], p[i]))
-        .collect();
-    if listed.is_empty() {
-        let top = order[0];
-        format!(
-            "none at or above its threshold (most likely {} {:.2})",
-            classes[top], p[top]
-        )
-    } else {
-        listed.join(", ")
-    }
 }

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use polyphon_features::{
-    ColumnPooler, ContextWindows, DbParams, DbReference, Extractor, FeatureSpec,
-    LogFilterbankParams, MelFilterbankParams, MelScale, NpyWriter, SpectrumKind,
+use polyphon::spectra::{
+    DbParams, DbReference, FeatureSpec, LogFilterbankParams, MelFilterbankParams, MelScale,
+    SpectrumKind,
 };
+use polyphon::{write_features, FeatureOutputs};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Kind {
@@ -89,57 +89,18 @@ pub fn run(args: FeaturesArgs) -> Result<()> {
         bail!("nothing to write: give --out FILE.npy and/or --png FILE.png");
     }
     let spec = spec_from_args(&args)?;
-    let extractor = Extractor::new(spec.clone())?;
-    let mut audio = extractor.open(&args.input)?;
-    let bins = extractor.num_bins();
-    let width = 2 * args.context + 1;
-
-    let mut npy = args
-        .out
-        .as_ref()
-        .map(|path| match args.context {
-            0 => NpyWriter::create(path, &[bins]),
-            _ => NpyWriter::create(path, &[width, bins]),
-        })
-        .transpose()?;
-    let mut windows = ContextWindows::new(bins, args.context);
-    let mut stacked = Vec::new();
-    let mut pooler = args.png.as_ref().map(|_| ColumnPooler::new(1600));
-    let progress = progress_bar(audio.expected_len().map(|n| spec.grid.num_frames(n) as u64));
-
-    let finish = extractor.run(&mut audio, |rows| {
-        if let Some(pooler) = pooler.as_mut() {
-            rows.chunks_exact(bins).for_each(|row| pooler.push(row));
-        }
-        if let Some(npy) = npy.as_mut() {
-            if args.context == 0 {
-                npy.write_rows(rows)?;
-            } else {
-                stacked.clear();
-                rows.chunks_exact(bins)
-                    .for_each(|row| windows.push(row, &mut stacked));
-                npy.write_rows(&stacked)?;
-            }
-        }
-        progress.inc((rows.len() / bins) as u64);
-        Ok(())
+    let outputs = FeatureOutputs {
+        npy: args.out.clone(),
+        png: args.png.clone(),
+        context: args.context,
+    };
+    let progress = crate::progress::frames_bar();
+    let shape = write_features(&args.input, &spec, &outputs, |done, total| {
+        progress.set_length(total.unwrap_or(done) as u64);
+        progress.set_position(done as u64);
     })?;
     progress.finish_and_clear();
-
-    if let Some(mut npy) = npy {
-        stacked.clear();
-        windows.finish(&mut stacked);
-        npy.write_rows(&stacked)?;
-        if finish.adjustment.is_some() {
-            npy.transform_in_place(|values| finish.apply(values))?;
-        }
-        npy.finish()?;
-    }
-    if let (Some(mut pooler), Some(path)) = (pooler, args.png.as_ref()) {
-        pooler.map_values(|values| finish.apply(values));
-        pooler.into_image().write_png(path)?;
-    }
-    report(&args, &spec, finish.num_frames, bins);
+    report(&args, &spec, shape.frames, shape.bins);
     Ok(())
 }
 
@@ -160,16 +121,6 @@ fn report(args: &FeaturesArgs, spec: &FeatureSpec, frames: usize, bins: usize) {
         spec.sample_rate,
         outputs.join(", ")
     );
-}
-
-fn progress_bar(frames: Option<u64>) -> ProgressBar {
-    match frames {
-        Some(total) => ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} frames, {eta} left")
-                .expect("valid template"),
-        ),
-        None => ProgressBar::new_spinner(),
-    }
 }
 
 fn spec_from_args(args: &FeaturesArgs) -> Result<FeatureSpec> {

@@ -1,16 +1,10 @@
 pub mod analyze;
 pub mod bench;
-pub mod bench_separation;
 pub mod classify;
 pub mod eval;
-pub mod eval_dataset;
-pub mod eval_instruments;
-pub mod eval_separation;
 pub mod experiment;
 pub mod features;
 pub mod separate;
 pub mod synth;
 pub mod train;
-pub mod train_instruments;
-pub mod train_separation;
 pub mod transcribe;

@@ -2,23 +2,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use polyphon_synth::levels::{
-    check_velocity_response, measure_level, DEFAULT_TARGET_DBFS, REFERENCE_PITCH,
-    REFERENCE_VELOCITY,
-};
-use polyphon_synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
-use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
-use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
-use polyphon_synth::recipes::notes::{default_families, run_notes, NotesOptions};
-use polyphon_synth::recipes::phrases::{run_phrases, PhrasesOptions};
-use polyphon_synth::recipes::pieces::{run_pieces, PiecesOptions};
-use polyphon_synth::recipes::RecipeReport;
-use polyphon_synth::render::{Instrument, RenderSettings};
-use polyphon_synth::soundfont::{
-    installed_soundfonts, LoadedSoundFont, DEBIAN_FLUID_R3, DEBIAN_SF2_DIR,
-};
+use polyphon::synth::levels::{levels_table, DEFAULT_TARGET_DBFS};
+use polyphon::synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
+use polyphon::synth::recipes::fluid::{run_fluid, FluidOptions};
+use polyphon::synth::recipes::mixtures::{run_mixtures, MixturesOptions};
+use polyphon::synth::recipes::notes::{families_named, run_notes, NotesOptions};
+use polyphon::synth::recipes::phrases::{run_phrases, PhrasesOptions};
+use polyphon::synth::recipes::pieces::{run_pieces, PiecesOptions};
+use polyphon::synth::recipes::RecipeReport;
+use polyphon::synth::render::RenderSettings;
+use polyphon::synth::soundfont::{installed_soundfonts, DEBIAN_FLUID_R3, DEBIAN_SF2_DIR};
 
 /// Render data sets from SoundFonts (rustysynth): FLUID, MAPS-like pieces, NSynth-like notes,
 /// phrases and ensembles (real scores' voices) by the same instruments, mixtures.
@@ -313,7 +308,7 @@ impl LevelArgs {
 
 pub fn run(args: SynthArgs) -> Result<()> {
     if let Some(jobs) = args.jobs {
-        polyphon_synth::set_threads(jobs)?;
+        polyphon::synth::set_threads(jobs)?;
     }
     let report = match args.recipe {
         Recipe::Fluid(a) => run_fluid(&fluid_options(a))?,
@@ -388,20 +383,7 @@ fn instrument_set_options(a: InstrumentSetArgs) -> Result<NotesOptions> {
         a.soundfonts
     };
     let mut options = NotesOptions::new(soundfonts, a.out);
-    let known = default_families();
-    options.families = a
-        .families
-        .iter()
-        .map(|name| {
-            known
-                .iter()
-                .find(|f| f.name == name)
-                .cloned()
-                .with_context(|| {
-                    format!("unknown family {name:?} (bass, flute, guitar, keyboard, organ, vocal)")
-                })
-        })
-        .collect::<Result<_>>()?;
+    options.families = families_named(&a.families)?;
     options.seed = a.seed;
     options.render.sample_rate = a.sr;
     options.render.effects = a.effects;
@@ -427,60 +409,13 @@ fn print_report(report: &RecipeReport) {
         eprintln!("skipped: {failure}");
     }
     println!();
-    print!("{}", report.summary.table());
-    println!(
-        "\n{} audio files ({:.2} h): {} rendered, {} already there, {} failed; {:.1} s of audio per second ({:.0} s wall)",
-        report.audio_files,
-        report.audio_seconds / 3600.0,
-        report.rendered_files,
-        report.reused_files,
-        report.failures.len(),
-        report.speed(),
-        report.wall.as_secs_f64()
-    );
-    if report.stale_removed > 0 {
-        println!(
-            "removed {} half-written files left by killed runs",
-            report.stale_removed
-        );
-    }
-    for manifest in &report.manifests {
-        println!("manifest: {}", manifest.display());
-    }
+    print!("{report}");
 }
 
 fn print_levels(soundfonts: &[PathBuf]) -> Result<()> {
-    println!(
-        "{:36} {:28} {:>9} {:>10}  velocity response",
-        "synthesizer", "preset", "rms dBFS", "peak dBFS"
+    print!(
+        "{}",
+        levels_table(soundfonts, |error| eprintln!("skipped: {error}"))?
     );
-    for path in soundfonts {
-        let font = match LoadedSoundFont::load(path) {
-            Ok(font) => font,
-            Err(error) => {
-                eprintln!("skipped: {error}");
-                continue;
-            }
-        };
-        for preset in font
-            .presets()
-            .iter()
-            .filter(|p| p.program < 8 && p.bank < 128)
-        {
-            let instrument = Instrument::new(&font, preset.bank, preset.program)?;
-            let level = measure_level(&instrument, REFERENCE_PITCH, REFERENCE_VELOCITY, 44_100)?;
-            let response = match check_velocity_response(&instrument, 44_100) {
-                Ok(()) => "ok".to_string(),
-                Err(error) => format!("BROKEN: {error}"),
-            };
-            println!(
-                "{:36} {:28} {:>9.1} {:>10.1}  {response}",
-                instrument.id(),
-                preset.name,
-                level.rms_dbfs,
-                level.peak_dbfs
-            );
-        }
-    }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use polyphon_eval::Note;
+use polyphon_core::Note;
 use serde::Serialize;
 
 use crate::frames::frame_pairs_from_notes;

@@ -3,12 +3,9 @@ use std::path::PathBuf;
 /// Why an analysis could not be made or written. Errors about files name the file.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    /// A note list (CSV or MIDI) could not be read.
+    /// A note list (CSV or MIDI), a manifest or an output file could not be read or written.
     #[error(transparent)]
-    Notes(#[from] polyphon_eval::NotesError),
-    /// A manifest or the label CSV it lists could not be read.
-    #[error(transparent)]
-    Data(#[from] polyphon_synth::SynthError),
+    Data(#[from] polyphon_core::CoreError),
     /// An output file could not be written.
     #[error(transparent)]
     Write(#[from] polyphon_audio::AudioError),

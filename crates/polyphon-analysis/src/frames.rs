@@ -3,12 +3,12 @@
 //! Both use the project's one label rule: a note sounds in frame `k` when
 //! `onset <= k / fps < offset`. Note lists are rasterised by polyphon-eval's frame grid (the
 //! grid of `polyphon eval transcription`'s frame scores: pitches rounded to MIDI numbers);
-//! piano rolls come from polyphon-synth's [`frame_labels`](polyphon_synth::notes::frame_labels),
+//! piano rolls come from polyphon-synth's [`frame_labels`](polyphon_core::frame_labels),
 //! as the training data loader makes them.
 
+use polyphon_core::FrameLabels;
+use polyphon_core::Note;
 use polyphon_eval::frames::{active_pitches, frame_count};
-use polyphon_eval::Note;
-use polyphon_synth::notes::FrameLabels;
 
 use crate::Combination;
 
@@ -65,7 +65,7 @@ pub fn frame_pairs_from_notes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polyphon_synth::notes::{frame_labels, Note as SynthNote};
+    use polyphon_core::frame_labels;
 
     fn note(onset: f64, offset: f64, pitch: f64) -> Note {
         Note {
@@ -87,19 +87,15 @@ mod tests {
 
     #[test]
     fn piano_rolls_and_note_lists_agree() {
-        let synth = [
-            SynthNote::new(0.0, 0.25, 21, 90),
-            SynthNote::new(0.1, 0.3, 108, 90),
-            SynthNote::new(0.12, 0.2, 60, 90),
+        let notes = [
+            Note::new(0.0, 0.25, 21, 90),
+            Note::new(0.1, 0.3, 108, 90),
+            Note::new(0.12, 0.2, 60, 90),
         ];
-        let eval: Vec<Note> = synth
-            .iter()
-            .map(|n| note(n.onset, n.offset, f64::from(n.pitch)))
-            .collect();
-        let labels = frame_labels(&synth, 100.0, 40, 88, 21);
+        let labels = frame_labels(&notes, 100.0, 40, 88, 21);
         assert_eq!(
             combinations_from_labels(&labels),
-            combinations_from_notes(&eval, 40, 100.0)
+            combinations_from_notes(&notes, 40, 100.0)
         );
     }
 

@@ -18,7 +18,6 @@
 //! The measures are defined in `docs/analysis.md`.
 
 pub mod analysis;
-mod canvas;
 pub mod combination;
 mod error;
 pub mod frames;

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use polyphon_eval::read_notes;
-use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{frame_labels, read_csv};
+use polyphon_core::manifest::{read_manifest, ManifestEntry, Split};
+use polyphon_core::read_notes;
+use polyphon_core::{frame_labels, read_csv};
 
 use crate::frames::{combinations_from_labels, combinations_from_notes, frames_covering};
 use crate::{AnalysisError, Combination, Result, TrainingSet};
@@ -26,12 +26,12 @@ pub fn parse_split(name: &str) -> Result<Split> {
 /// audio (`ceil(duration · fps)`, as many as the feature front-end gives; at least enough to
 /// cover the notes if the duration is missing).
 pub fn entry_frames(root: &Path, entry: &ManifestEntry, fps: f64) -> Result<Vec<Combination>> {
-    let notes = read_csv(&root.join(&entry.labels_csv))?;
+    let notes = read_csv(root.join(&entry.labels_csv))?;
     let audio_frames = (entry.duration * fps).ceil();
     let n_frames = if audio_frames.is_finite() && audio_frames > 0.0 {
         audio_frames as usize
     } else {
-        let last_offset = polyphon_synth::notes::notes_end(&notes);
+        let last_offset = polyphon_core::notes_end(&notes);
         polyphon_eval::frames::frame_count(last_offset, fps)
     };
     let labels = frame_labels(&notes, fps, n_frames, 128, 0);
@@ -84,8 +84,8 @@ pub fn is_manifest(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polyphon_synth::manifest::write_manifest;
-    use polyphon_synth::notes::{write_csv, Note};
+    use polyphon_core::manifest::write_manifest;
+    use polyphon_core::{write_csv, Note};
 
     fn entry(file: &str, split: Split, labels: &str, duration: f64) -> ManifestEntry {
         ManifestEntry {
@@ -108,12 +108,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("labels")).unwrap();
         write_csv(
-            &dir.path().join("labels/a.csv"),
+            dir.path().join("labels/a.csv"),
             &[Note::new(0.0, 0.1, 60, 90), Note::new(0.05, 0.1, 64, 90)],
         )
         .unwrap();
         write_csv(
-            &dir.path().join("labels/b.csv"),
+            dir.path().join("labels/b.csv"),
             &[Note::new(0.0, 0.1, 67, 90)],
         )
         .unwrap();

@@ -125,6 +125,42 @@ pub struct Summary {
     pub silence: Tally,
 }
 
+impl std::fmt::Display for Summary {
+    /// The training set in one line, then frames and exact / added / omitted shares of the
+    /// shared and unshared combinations, all of them, and silence.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        writeln!(
+            f,
+            "training: {} frames with notes, {} combinations; evaluation: {} frames",
+            self.training.sounding_frames, self.training.combinations, self.frames
+        )?;
+        writeln!(
+            f,
+            "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
+            "", "combinations", "frames", "exact", "added", "omitted"
+        )?;
+        let share = |s: Option<f64>| s.map_or_else(|| "-".to_string(), |s| format!("{s:.3}"));
+        for (name, tally) in [
+            ("shared", &self.shared.total),
+            ("unshared", &self.unshared.total),
+            ("all", &self.all.total),
+            ("silence", &self.silence),
+        ] {
+            writeln!(
+                f,
+                "{:<10} {:>12} {:>8} {:>7} {:>7} {:>8}",
+                name,
+                tally.combinations,
+                tally.frames,
+                share(tally.exact),
+                share(tally.added),
+                share(tally.omitted)
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything the analysis reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntanglementReport {

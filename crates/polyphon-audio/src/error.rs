@@ -39,4 +39,6 @@ pub enum AudioError {
     Resample { from: u32, to: u32, detail: String },
     #[error("{path}: writing failed: {detail}")]
     Write { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Core(#[from] polyphon_core::CoreError),
 }

@@ -7,9 +7,9 @@
 //!   with memory that does not grow with the file's length.
 //! * [`read_channels`] reads a whole file with its channels kept apart, in f64 (for
 //!   evaluation, which compares every channel).
-//! * [`write_wav`] and [`AtomicFile`] write outputs that never exist half-written.
+//! * [`write_wav`] and [`WavStreamWriter`] write WAV files that never exist half-written
+//!   (through [`polyphon_core::AtomicFile`]).
 
-mod atomic_file;
 mod channels;
 mod decode;
 mod downmix;
@@ -18,7 +18,6 @@ mod resample;
 mod stream;
 mod wav;
 
-pub use atomic_file::AtomicFile;
 pub use channels::{read_channels, MultiChannelAudio};
 pub use decode::{AudioInfo, AudioReader};
 pub use downmix::Downmix;

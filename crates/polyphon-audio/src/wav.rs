@@ -3,7 +3,9 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::{AtomicFile, AudioError, Result};
+use polyphon_core::AtomicFile;
+
+use crate::{AudioError, Result};
 
 /// Sample format of a written WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,7 +132,7 @@ impl WavStreamWriter {
         let file = Rc::try_unwrap(file)
             .ok()
             .expect("the finalised writer held the only other handle");
-        file.into_inner().commit()
+        Ok(file.into_inner().commit()?)
     }
 
     fn fail(&self, detail: String) -> AudioError {

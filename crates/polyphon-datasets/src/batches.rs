@@ -1,4 +1,4 @@
-use polyphon_synth::rng::SeededRng;
+use polyphon_core::SeededRng;
 
 use crate::TranscriptionSet;
 

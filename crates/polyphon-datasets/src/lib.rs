@@ -4,7 +4,7 @@
 //!   on disk as `.npy`, memory-mapped when read, so a data set larger than RAM trains.
 //! * [`TranscriptionSet`] pairs the cached log-filtered spectrogram of every file of a
 //!   manifest split with its frame labels, derived from the CSV note list by
-//!   [`polyphon_synth::notes::frame_labels`], the one label rule.
+//!   [`polyphon_core::frame_labels`], the one label rule.
 //! * [`FrameBatcher`] draws shuffled batches of frames with context windows, and
 //!   [`PatchBatcher`] of fixed-size patches, both seeded ([`Batches`]).
 //! * [`MixingBatcher`] sums the audio of randomly drawn files of a split into new mixtures
@@ -32,7 +32,7 @@ pub enum DatasetError {
     #[error(transparent)]
     Features(#[from] polyphon_features::FeatureError),
     #[error(transparent)]
-    Synth(#[from] polyphon_synth::SynthError),
+    Synth(#[from] polyphon_core::CoreError),
     #[error("{path}: {source}")]
     Io {
         path: std::path::PathBuf,

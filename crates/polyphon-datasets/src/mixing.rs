@@ -13,10 +13,10 @@
 use std::path::Path;
 
 use polyphon_audio::read_mono;
+use polyphon_core::manifest::{read_split, Split};
+use polyphon_core::SeededRng;
+use polyphon_core::{read_csv, Note};
 use polyphon_features::{Extractor, FeatureSpec, FrameGrid};
-use polyphon_synth::manifest::{read_split, Split};
-use polyphon_synth::notes::{read_csv, Note};
-use polyphon_synth::rng::SeededRng;
 use rayon::prelude::*;
 
 use crate::{Batch, Batches, DatasetError, Result, TranscriptionSet};
@@ -104,7 +104,7 @@ impl MixingBatcher {
                     .map_err(polyphon_features::FeatureError::from)?;
                 Ok(Source {
                     samples: audio.samples,
-                    notes: read_csv(&root.join(&entry.labels_csv))?,
+                    notes: read_csv(root.join(&entry.labels_csv))?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -144,7 +144,7 @@ impl MixingBatcher {
                 break;
             }
             let source = rng.below(self.sources.len() as u64) as usize;
-            let pitches = self.sources[source].notes.iter().map(|n| n.pitch);
+            let pitches = self.sources[source].notes.iter().map(|n| n.key());
             let collides = |p: u8| {
                 used_pitches
                     .iter()
@@ -216,7 +216,7 @@ impl MixingBatcher {
         for part in parts {
             let delay = part.delay as f64 / rate;
             for note in &self.sources[part.source].notes {
-                let key = note.pitch as i64 - self.lowest as i64;
+                let key = note.key() as i64 - self.lowest as i64;
                 let sounding = note.onset + delay <= t && t < note.offset + delay;
                 if sounding && (0..self.keys as i64).contains(&key) {
                     row[key as usize] = 1.0;

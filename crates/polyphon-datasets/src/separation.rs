@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use polyphon_audio::read_mono;
+use polyphon_core::manifest::{read_manifest, ManifestEntry, Split};
 use polyphon_features::{ComplexStft, FeatureSpec};
-use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
 use rayon::prelude::*;
 
 use crate::batches::{patch_starts, ShuffledOrder};

@@ -1,7 +1,7 @@
 use std::path::Path;
 
-use polyphon_synth::manifest::{read_split, Split};
-use polyphon_synth::notes::{frame_labels, read_csv, FrameLabels};
+use polyphon_core::manifest::{read_split, Split};
+use polyphon_core::{frame_labels, read_csv, FrameLabels};
 use rayon::prelude::*;
 
 use crate::{CachedFeatures, FeatureCache, Result};
@@ -40,7 +40,7 @@ impl TranscriptionSet {
             .par_iter()
             .map(|entry| {
                 let features = cache.features(root, &entry.file)?;
-                let notes = read_csv(&root.join(&entry.labels_csv))?;
+                let notes = read_csv(root.join(&entry.labels_csv))?;
                 let labels = frame_labels(&notes, fps, features.frames, keys, lowest);
                 Ok(Piece {
                     file: entry.file.clone(),

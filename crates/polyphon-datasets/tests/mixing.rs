@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::{write_wav, WavFormat};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::{write_csv, Note};
 use polyphon_datasets::{
     Batches, FeatureCache, FrameBatcher, MixingBatcher, MixingOptions, TranscriptionSet,
 };
 use polyphon_features::FeatureSpec;
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{write_csv, Note};
 
 const LOWEST: u8 = 49;
 const KEYS: usize = 23;
@@ -38,7 +38,7 @@ fn two_tones(dir: &Path) -> PathBuf {
         )
         .unwrap();
         write_csv(
-            &dir.join(format!("{name}.csv")),
+            dir.join(format!("{name}.csv")),
             &[Note::new(onset, offset, pitch, 100)],
         )
         .unwrap();

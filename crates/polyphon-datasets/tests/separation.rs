@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use polyphon_audio::{write_wav, WavFormat};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
 use polyphon_datasets::{FeatureCache, SeparationBatcher, SeparationSet};
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
 
 fn tone(hz: f32, n: usize) -> Vec<f32> {
     (0..n)

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use polyphon_audio::{write_wav, WavFormat};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::{write_csv, Note};
 use polyphon_datasets::{Batches, FeatureCache, FrameBatcher, PatchBatcher, TranscriptionSet};
 use polyphon_features::FeatureSpec;
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{write_csv, Note};
 
 fn tone(path: &Path, seconds: f32) {
     let samples: Vec<f32> = (0..(44_100.0 * seconds) as usize)
@@ -35,7 +35,7 @@ fn tiny_set(dir: &Path) -> std::path::PathBuf {
     for (name, seconds) in [("a", 1.0), ("b", 0.5), ("c", 0.3)] {
         tone(&dir.join(format!("{name}.wav")), seconds);
         write_csv(
-            &dir.join(format!("{name}.csv")),
+            dir.join(format!("{name}.csv")),
             &[Note::new(0.1, seconds as f64 - 0.1, 60, 100)],
         )
         .unwrap();

@@ -12,7 +12,7 @@ mod roll;
 pub mod stems;
 
 pub use notes::{NoteDecoder, NoteStream};
-pub use polyphon_synth::notes::Note;
+pub use polyphon_core::Note;
 pub use roll::PianoRoll;
 
 /// Errors of the decoding stage.

@@ -27,7 +27,7 @@ impl Default for NoteDecoder {
     /// The rule `polyphon transcribe` uses: threshold 0.5, gaps of up to 8 frames filled,
     /// notes shorter than 10 frames (100 ms) dropped. Chosen on 6 validation files
     /// (sf_GMbank) of the pieces set for the bundled ConvNet: against 3 / 1 it raised onset
-    /// F1 from 0.685 to 0.759 and frame F1 from 0.840 to 0.848 (README).
+    /// F1 from 0.685 to 0.759 and frame F1 from 0.840 to 0.848 (docs/results.md).
     fn default() -> Self {
         Self {
             threshold: 0.5,
@@ -140,7 +140,11 @@ impl NoteStream {
             }
         }
         let mut notes = self.notes;
-        notes.sort_by(|a, b| a.onset.total_cmp(&b.onset).then(a.pitch.cmp(&b.pitch)));
+        notes.sort_by(|a, b| {
+            a.onset
+                .total_cmp(&b.onset)
+                .then(a.pitch.total_cmp(&b.pitch))
+        });
         notes
     }
 
@@ -199,7 +203,7 @@ fn advance(state: &mut PitchState, k: usize, p: f32, on: bool, max_gap: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polyphon_synth::notes::frame_labels;
+    use polyphon_core::frame_labels;
 
     fn decoder() -> NoteDecoder {
         NoteDecoder {
@@ -254,7 +258,7 @@ mod tests {
         let decoded = decoder.decode(&probabilities, 3).unwrap();
         let times: Vec<(f64, f64, u8)> = decoded
             .iter()
-            .map(|n| (n.onset, n.offset, n.pitch))
+            .map(|n| (n.onset, n.offset, n.key()))
             .collect();
         assert_eq!(times, vec![(0.1, 0.5, 60), (0.2, 0.3, 62), (0.6, 1.0, 60)]);
     }

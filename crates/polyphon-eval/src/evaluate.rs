@@ -1,12 +1,10 @@
 //! The scores of `polyphon eval transcription`: frame-level, note onset, note onset+offset.
 
-use crate::frames::{
-    active_pitches, frame_count, frame_times, midi_to_hz, quantise_pitch, FRAMES_PER_SECOND,
-};
+use crate::frames::{active_pitches, frame_count, frame_times, FRAMES_PER_SECOND};
 use crate::multipitch::{self, MultipitchScores, MultipitchSeries};
-use crate::notes_io::Note;
 use crate::transcription::{precision_recall_f1_overlap, NoteMatchOptions, NoteScores};
 use crate::validate::{Side, ValidationError, MULTIPITCH_MAX_FREQ, MULTIPITCH_MIN_FREQ};
+use polyphon_core::{midi_to_hz, Note};
 
 /// Frame-level scores (see [`crate::multipitch`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +31,31 @@ pub struct TranscriptionReport {
     pub onset: NotePrf,
     /// Onset, pitch and offset must match.
     pub onset_offset: NotePrf,
+}
+
+impl std::fmt::Display for TranscriptionReport {
+    /// A table: frame, onset and onset+offset rows of precision, recall, F1 (and accuracy).
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{:<14} {:>9} {:>9} {:>9} {:>9}",
+            "", "precision", "recall", "F1", "accuracy"
+        )?;
+        let frame = &self.frame;
+        writeln!(
+            f,
+            "{:<14} {:>9.4} {:>9.4} {:>9.4} {:>9.4}",
+            "frame", frame.precision, frame.recall, frame.f1, frame.accuracy
+        )?;
+        for (label, scores) in [("onset", &self.onset), ("onset+offset", &self.onset_offset)] {
+            writeln!(
+                f,
+                "{:<14} {:>9.4} {:>9.4} {:>9.4} {:>9}",
+                label, scores.precision, scores.recall, scores.f1, "-"
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl TranscriptionReport {
@@ -162,7 +185,7 @@ pub fn frame_scores(
 
 fn check_frame_pitch_range(side: Side, notes: &[Note]) -> Result<(), ValidationError> {
     for (index, note) in notes.iter().enumerate() {
-        let hz = midi_to_hz(f64::from(quantise_pitch(note.pitch)));
+        let hz = midi_to_hz(f64::from(note.key()));
         if !(MULTIPITCH_MIN_FREQ..=MULTIPITCH_MAX_FREQ).contains(&hz) {
             return Err(ValidationError::PitchOutOfFrameRange {
                 side,

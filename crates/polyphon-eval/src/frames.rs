@@ -1,11 +1,12 @@
 //! From note lists to per-frame pitch sets, the input of the frame-level metrics.
 //!
-//! The rule: frame `k` sits at time `t_k = k / fps` seconds (computed as that division), and a
-//! note sounds in it when `onset <= t_k < offset`. Its pitch is quantised to the nearest MIDI
-//! number (halves round up), and each frame holds each MIDI number at most once, so two
-//! overlapping notes of the same pitch count once, as in a piano roll.
+//! The rule is polyphon-core's label rule: frame `k` sits at time `t_k = k / fps` seconds
+//! (computed as that division), and a note sounds in it when `onset <= t_k < offset`. Its pitch
+//! is quantised to the nearest MIDI number (halves round up), and each frame holds each MIDI
+//! number at most once, so two overlapping notes of the same pitch count once, as in a piano
+//! roll.
 
-use crate::notes_io::Note;
+use polyphon_core::{active_frames, Note};
 
 /// The frame rate of polyphon's frame-level evaluation.
 pub const FRAMES_PER_SECOND: f64 = 100.0;
@@ -17,14 +18,9 @@ pub fn frame_count(last_offset: f64, fps: f64) -> usize {
     (last_offset * fps).ceil().max(0.0) as usize + 1
 }
 
-/// The time of frame `k` in seconds.
-pub fn frame_time(k: usize, fps: f64) -> f64 {
-    k as f64 / fps
-}
-
 /// The frame times `0, 1/fps, ...` of an `n_frames` grid.
 pub fn frame_times(n_frames: usize, fps: f64) -> Vec<f64> {
-    (0..n_frames).map(|k| frame_time(k, fps)).collect()
+    (0..n_frames).map(|k| k as f64 / fps).collect()
 }
 
 /// The MIDI numbers (quantised, ascending, without repeats) sounding in each of the first
@@ -32,9 +28,8 @@ pub fn frame_times(n_frames: usize, fps: f64) -> Vec<f64> {
 pub fn active_pitches(notes: &[Note], n_frames: usize, fps: f64) -> Vec<Vec<u8>> {
     let mut frames: Vec<Vec<u8>> = vec![Vec::new(); n_frames];
     for note in notes {
-        let pitch = quantise_pitch(note.pitch);
         for k in active_frames(note.onset, note.offset, n_frames, fps) {
-            frames[k].push(pitch);
+            frames[k].push(note.key());
         }
     }
     for frame in &mut frames {
@@ -42,30 +37,6 @@ pub fn active_pitches(notes: &[Note], n_frames: usize, fps: f64) -> Vec<Vec<u8>>
         frame.dedup();
     }
     frames
-}
-
-/// The frames `k < n_frames` with `onset <= k / fps < offset`.
-pub fn active_frames(onset: f64, offset: f64, n_frames: usize, fps: f64) -> std::ops::Range<usize> {
-    // Start one frame early and step forward, so the exact predicate decides the border.
-    let mut first = ((onset * fps).floor() - 1.0).max(0.0) as usize;
-    while first < n_frames && frame_time(first, fps) < onset {
-        first += 1;
-    }
-    let mut end = first;
-    while end < n_frames && frame_time(end, fps) < offset {
-        end += 1;
-    }
-    first..end
-}
-
-/// The nearest MIDI number, clamped to 0..=127.
-pub fn quantise_pitch(midi: f64) -> u8 {
-    midi.round().clamp(0.0, 127.0) as u8
-}
-
-/// The frequency in Hz of a MIDI number: `440 · 2^((m − 69) / 12)`.
-pub fn midi_to_hz(midi: f64) -> f64 {
-    440.0 * 2f64.powf((midi - 69.0) / 12.0)
 }
 
 #[cfg(test)]
@@ -113,6 +84,7 @@ mod tests {
 
     #[test]
     fn midi_69_is_a440() {
+        use polyphon_core::{midi_to_hz, quantise_pitch};
         assert_eq!(midi_to_hz(69.0), 440.0);
         assert!((midi_to_hz(60.0) - 261.625_565_300_598_6).abs() < 1e-9);
         assert_eq!(quantise_pitch(60.5), 61);

@@ -13,8 +13,8 @@
 //!   with museval's input checks (`separation::validate_separation`).
 //!
 //! and for polyphon's command line:
-//! * [`notes_io`]: CSV `onset,offset,pitch,velocity` and MIDI note lists.
-//! * [`frames`]: notes to per-frame pitch sets at 100 frames per second.
+//! * [`frames`]: notes (polyphon-core's [`Note`]) to per-frame pitch sets at 100 frames per
+//!   second, by polyphon-core's label rule.
 //! * [`evaluate`]: the three score groups of `polyphon eval transcription`.
 //!
 //! Equality with mir_eval and museval is checked against fixtures that they themselves
@@ -24,12 +24,11 @@ pub mod evaluate;
 pub mod frames;
 pub mod matching;
 pub mod multipitch;
-pub mod notes_io;
 pub mod separation;
 pub mod transcription;
 pub mod validate;
 
 pub use evaluate::{evaluate_transcription, FrameScores, NotePrf, TranscriptionReport};
-pub use notes_io::{read_notes, Note, NotesError};
+pub use polyphon_core::Note;
 pub use separation::{evaluate_separation, SeparationError, SeparationScores};
 pub use validate::ValidationError;

@@ -209,8 +209,8 @@ fn multipitch_series_scores_equal_mir_eval_including_resampling() {
 
 #[test]
 fn midi_with_tempo_changes_reads_as_mido_plays_it() {
-    let ours = polyphon_eval::read_notes(&fixture("midi_tempo.mid")).unwrap();
-    let expected = polyphon_eval::read_notes(&fixture("midi_tempo_notes.csv")).unwrap();
+    let ours = polyphon_core::read_notes(fixture("midi_tempo.mid")).unwrap();
+    let expected = polyphon_core::read_notes(fixture("midi_tempo_notes.csv")).unwrap();
     assert_eq!(ours.len(), expected.len());
     for (a, b) in ours.iter().zip(&expected) {
         assert!((a.onset - b.onset).abs() < 1e-9, "{a:?} vs {b:?}");

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 pub enum FeatureError {
     #[error(transparent)]
     Audio(#[from] polyphon_audio::AudioError),
+    #[error(transparent)]
+    Core(#[from] polyphon_core::CoreError),
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
     #[error("{path}: {source}")]

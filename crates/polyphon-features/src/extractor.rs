@@ -124,44 +124,43 @@ impl Extractor {
         mut next_block: impl FnMut() -> Option<Result<Vec<f32>>>,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<Finish> {
-        let grid = self.spec.grid;
-        let mut buffer: Vec<f32> = Vec::new();
-        let mut buffer_start: i64 = 0;
-        let mut next_frame = 0usize;
-        let mut rows = Vec::new();
-        let mut pointwise_max = f32::NEG_INFINITY;
-        let mut ended = false;
-        loop {
-            let available = buffer_start as u64 + buffer.len() as u64;
-            let (last, signal_len) = if ended {
-                (grid.num_frames(available), available)
-            } else {
-                (grid.complete_frames(available), u64::MAX)
-            };
-            if last >= next_frame + BATCH_FRAMES || (ended && last > next_frame) {
-                let batch_end = last.min(next_frame + BATCH_FRAMES);
-                let frames = next_frame..batch_end;
-                self.compute_rows(frames, &buffer, buffer_start, signal_len, &mut rows);
-                pointwise_max = rows.iter().copied().fold(pointwise_max, f32::max);
-                sink(&rows)?;
-                next_frame = batch_end;
-                // Drop samples that no later frame needs.
-                let keep_from = grid.frame_start(next_frame).max(buffer_start);
-                buffer.drain(..(keep_from - buffer_start) as usize);
-                buffer_start = keep_from;
-                continue;
-            }
-            if ended {
-                break;
-            }
-            match next_block() {
-                Some(block) => buffer.extend_from_slice(&block?),
-                None => ended = true,
-            }
+        let mut stream = FeatureStream::default();
+        while let Some(block) = next_block() {
+            stream.push(self, &block?, &mut sink)?;
         }
-        Ok(Finish {
-            num_frames: next_frame,
-            adjustment: self.spec.scaling.global_adjustment(pointwise_max),
+        stream.finish(self, &mut sink)
+    }
+
+    /// The features of mono `samples` at `sample_rate`, resampled to the front-end's rate
+    /// first when they differ (a global dB scaling is applied too).
+    pub fn extract_samples(&self, samples: &[f32], sample_rate: u32) -> Result<FeatureMatrix> {
+        let target = self.spec.sample_rate;
+        let resampled;
+        let samples = match sample_rate == target {
+            true => samples,
+            false => {
+                let mut resampler = polyphon_audio::StreamResampler::new(sample_rate, target)?;
+                let mut out = Vec::new();
+                resampler.push(samples, &mut out)?;
+                resampler.finish(&mut out)?;
+                resampled = out;
+                &resampled
+            }
+        };
+        let mut values = Vec::new();
+        let mut collect = |rows: &[f32]| {
+            values.extend_from_slice(rows);
+            Ok(())
+        };
+        let mut stream = FeatureStream::default();
+        stream.push(self, samples, &mut collect)?;
+        let finish = stream.finish(self, &mut collect)?;
+        finish.apply(&mut values);
+        Ok(FeatureMatrix {
+            values,
+            num_frames: finish.num_frames,
+            num_bins: self.num_bins(),
+            fps: self.spec.fps(),
         })
     }
 
@@ -217,6 +216,97 @@ impl Extractor {
                 self.spec.scaling.apply_pointwise(row);
             },
         );
+    }
+}
+
+/// An extraction fed blocks of samples at the front-end's rate, for signals that arrive in
+/// pieces (a stream, a network, a synthesizer): [`push`](Self::push) them in order, then
+/// [`finish`](Self::finish). Memory holds one batch of frames and the samples they span.
+/// The same rows come out as from a file: batch boundaries do not change them.
+#[derive(Debug, Clone)]
+pub struct FeatureStream {
+    buffer: Vec<f32>,
+    /// Index in the signal of `buffer[0]`.
+    buffer_start: i64,
+    next_frame: usize,
+    rows: Vec<f32>,
+    pointwise_max: f32,
+}
+
+impl Default for FeatureStream {
+    fn default() -> Self {
+        Self {
+            buffer: Vec::new(),
+            buffer_start: 0,
+            next_frame: 0,
+            rows: Vec::new(),
+            pointwise_max: f32::NEG_INFINITY,
+        }
+    }
+}
+
+impl FeatureStream {
+    /// Takes the next samples and hands every batch of rows now complete to `sink`.
+    pub fn push(
+        &mut self,
+        extractor: &Extractor,
+        samples: &[f32],
+        sink: &mut impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        self.buffer.extend_from_slice(samples);
+        self.emit(extractor, false, sink)
+    }
+
+    /// Ends the signal: hands the last rows to `sink` and says what is left to do.
+    pub fn finish(
+        &mut self,
+        extractor: &Extractor,
+        sink: &mut impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<Finish> {
+        self.emit(extractor, true, sink)?;
+        Ok(Finish {
+            num_frames: self.next_frame,
+            adjustment: extractor.spec.scaling.global_adjustment(self.pointwise_max),
+        })
+    }
+
+    /// Computes and hands out batches of rows while enough samples are there (at the `ended`
+    /// signal's end, every frame left).
+    fn emit(
+        &mut self,
+        extractor: &Extractor,
+        ended: bool,
+        sink: &mut impl FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let grid = extractor.spec.grid;
+        loop {
+            let available = self.buffer_start as u64 + self.buffer.len() as u64;
+            let (last, signal_len) = if ended {
+                (grid.num_frames(available), available)
+            } else {
+                (grid.complete_frames(available), u64::MAX)
+            };
+            if !(last >= self.next_frame + BATCH_FRAMES || (ended && last > self.next_frame)) {
+                return Ok(());
+            }
+            let batch_end = last.min(self.next_frame + BATCH_FRAMES);
+            let frames = self.next_frame..batch_end;
+            extractor.compute_rows(
+                frames,
+                &self.buffer,
+                self.buffer_start,
+                signal_len,
+                &mut self.rows,
+            );
+            self.pointwise_max = self.rows.iter().copied().fold(self.pointwise_max, f32::max);
+            sink(&self.rows)?;
+            self.next_frame = batch_end;
+            // Drop samples that no later frame needs.
+            let keep_from = grid.frame_start(self.next_frame).max(self.buffer_start);
+            self.buffer
+                .drain(..(keep_from - self.buffer_start) as usize);
+            self.buffer_start = keep_from;
+        }
     }
 }
 
@@ -320,6 +410,39 @@ mod tests {
             rows,
             streamed.values[frames.start * bins..frames.end * bins]
         );
+    }
+
+    /// Samples pushed in blocks of any size give the rows of the same signal read from a file.
+    #[test]
+    fn pushed_samples_give_the_file_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tone.wav");
+        let signal: Vec<f32> = (0..44_100 * 3)
+            .map(|i| 0.3 * (i as f32 * 0.031).sin() + 0.1 * (i as f32 * 0.0071).sin())
+            .collect();
+        write_wav(&path, &signal, 44_100, 1, WavFormat::Float32).unwrap();
+        let extractor = Extractor::new(FeatureSpec::kelz2016()).unwrap();
+        let from_file = extractor.extract_file(&path, true).unwrap();
+        for block in [1, 1000, 44_100 * 3] {
+            let mut stream = FeatureStream::default();
+            let mut values = Vec::new();
+            let mut collect = |rows: &[f32]| {
+                values.extend_from_slice(rows);
+                Ok(())
+            };
+            for part in signal.chunks(block) {
+                stream.push(&extractor, part, &mut collect).unwrap();
+            }
+            let finish = stream.finish(&extractor, &mut collect).unwrap();
+            assert_eq!(finish.num_frames, from_file.num_frames);
+            assert_eq!(values, from_file.values, "blocks of {block}");
+        }
+        let whole = extractor.extract_samples(&signal, 44_100).unwrap();
+        assert_eq!(whole, from_file);
+        let slower = extractor
+            .extract_samples(&signal[..22_050 * 3], 22_050)
+            .unwrap();
+        assert_eq!(slower.num_frames, 300);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use image::{ImageEncoder, RgbImage};
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 
 use crate::{FeatureError, Result};
 

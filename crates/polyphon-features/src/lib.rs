@@ -31,7 +31,7 @@ pub use ::image as image_crate;
 pub use complex_stft::{ComplexSpectrogram, ComplexStft, OverlapAdd};
 pub use context::{stack_context, ContextWindows};
 pub use error::FeatureError;
-pub use extractor::{extract, Extractor, FeatureMatrix, Finish};
+pub use extractor::{extract, Extractor, FeatureMatrix, FeatureStream, Finish};
 pub use filterbank::{
     hz_to_mel, mel_to_hz, Filterbank, LogFilterbankParams, MelFilterbankParams, MelScale,
 };

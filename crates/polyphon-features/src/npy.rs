@@ -7,7 +7,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 
 use crate::{FeatureError, Result};
 

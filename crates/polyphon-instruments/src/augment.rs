@@ -15,7 +15,7 @@
 //! instrument. The networks' errors on unseen SoundFonts are notes given to the family that
 //! plays in their register; seeing each training timbre a little displaced should make the
 //! exact band a weaker cue than the spectral shape around it. Measured, it does harm (the
-//! `mlp` on notes: 85.5 % with 2 bands against 96.9 %; docs/instruments.md, session 11):
+//! `mlp` on notes: 85.5 % with 2 bands against 96.9 %; docs/results.md):
 //! below about 270 Hz a log band is one FFT bin, so there a shift moves a bass note by
 //! several semitones and breaks its harmonic pattern.
 //!
@@ -26,7 +26,7 @@
 //! which is what an unheard timbre leaves it. The stripes are the front-end's silent floor
 //! (-1); the image is not re-referenced, so a masked peak leaves it below 1.
 
-use polyphon_synth::rng::SeededRng;
+use polyphon_core::SeededRng;
 use serde::{Deserialize, Serialize};
 
 use crate::image::BandImage;

@@ -40,6 +40,19 @@ pub enum BandScale {
     },
 }
 
+impl std::str::FromStr for BandScale {
+    type Err = String;
+
+    /// `mel`, or `log` ([`BandScale::log`]).
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        match name {
+            "mel" => Ok(Self::Mel),
+            "log" => Ok(Self::log()),
+            other => Err(format!("unknown band scale '{other}' (mel or log)")),
+        }
+    }
+}
+
 impl BandScale {
     /// The logarithmic scale `--bands log` selects: 24 bands per octave, 30 Hz to 8 kHz.
     pub fn log() -> Self {
@@ -50,8 +63,8 @@ impl BandScale {
         }
     }
 
-    /// The FFT size each scale is used with: 1024 for mel (chosen with the trees in session
-    /// 4), 2048 for log, whose low bands are single FFT bins and need the finer resolution.
+    /// The FFT size each scale is used with: 1024 for mel (the best for the trees when it was
+    /// chosen), 2048 for log, whose low bands are single FFT bins and need the finer resolution.
     pub fn n_fft(&self) -> usize {
         match self {
             Self::Mel => 1024,

@@ -8,7 +8,7 @@ pub enum InstrumentError {
     #[error(transparent)]
     Audio(#[from] polyphon_audio::AudioError),
     #[error(transparent)]
-    Manifest(#[from] polyphon_synth::SynthError),
+    Manifest(#[from] polyphon_core::CoreError),
     #[error(transparent)]
     Plot(#[from] polyphon_plot::PlotError),
     #[error("{path}: {source}")]

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, Task};

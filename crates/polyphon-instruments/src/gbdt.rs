@@ -19,10 +19,11 @@ use std::path::Path;
 
 use perpetual::objective::Objective;
 use perpetual::{Matrix, PerpetualBooster};
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{Dataset, PooledSpectrum, Task};
+use crate::dataset::{Dataset, Task};
+use crate::pooled::PooledSpectrum;
 use crate::{InstrumentError, Result};
 
 /// The `format` field of a model file.

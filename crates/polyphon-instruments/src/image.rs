@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bands::{BandGrid, BandScale};
-use crate::dataset::PooledSpectrum;
+use crate::pooled::PooledSpectrum;
 use crate::{InstrumentError, Result};
 
 /// See the [module documentation](self).

@@ -1,8 +1,9 @@
 //! Instrument recognition for polyphon: which instrument families sound in a clip.
 //!
 //! * [`bands`]: the front-ends' band scale, mel or logarithmic.
-//! * [`dataset`]: a `polyphon synth` manifest split to pooled log-band vectors and labels,
-//!   for the single-label (4 families) and multi-label (6 families) tasks.
+//! * [`pooled`]: the trees' input, band spectrograms pooled over time segments;
+//!   [`dataset`]: a `polyphon synth` manifest split to those vectors (or to images) and
+//!   labels, for the single-label (4 families) and multi-label (6 families) tasks.
 //! * [`image`]: the networks' input, the unpooled log-band image of a file;
 //!   [`mixer`]: multi-label examples mixed on the fly from single notes, each note optionally
 //!   equalised at random ([`note_eq`]); [`augment`]: random equalisation of training images.
@@ -26,18 +27,18 @@ pub mod metrics;
 pub mod mixer;
 pub mod note_eq;
 pub mod plot;
+pub mod pooled;
 pub mod thresholds;
 
 pub use augment::SpectralAugment;
 pub use bands::{BandGrid, BandScale};
-pub use dataset::{
-    features_of_files, load_images, load_split, task_entries, Dataset, PooledSpectrum, Task,
-};
+pub use dataset::{load_images, load_split, task_entries, Dataset, Task};
 pub use error::InstrumentError;
 pub use evaluate::{evaluate, score, Evaluation};
 pub use gbdt::{ClassFit, GbdtModel, GbdtParams};
 pub use image::{images_of_files, BandImage, BandImager};
 pub use mixer::{MixDraw, NoteMixer};
+pub use pooled::{features_of_files, PooledSpectrum};
 pub use thresholds::{fit_thresholds, Thresholds};
 
 /// Result type of this crate.

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::read_mono;
-use polyphon_synth::manifest::{read_split, Split};
-use polyphon_synth::rng::SeededRng;
+use polyphon_core::manifest::{read_split, Split};
+use polyphon_core::SeededRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -285,7 +285,7 @@ mod tests {
                     .collect();
                 let format = polyphon_audio::WavFormat::Float32;
                 polyphon_audio::write_wav(dir.join(&file), &samples, 16_000, 1, format).unwrap();
-                polyphon_synth::manifest::ManifestEntry {
+                polyphon_core::manifest::ManifestEntry {
                     file,
                     split: Split::Train,
                     synthesizer: format!("sf:000:{k:03}"),
@@ -301,7 +301,7 @@ mod tests {
             })
             .collect();
         let manifest = dir.join("notes.jsonl");
-        polyphon_synth::manifest::write_manifest(&manifest, &entries).unwrap();
+        polyphon_core::manifest::write_manifest(&manifest, &entries).unwrap();
         manifest
     }
 

@@ -4,7 +4,7 @@
 //! [`crate::SpectralAugment`] equalises a whole image: in a mixture every instrument gets the
 //! same curve, so the timbres' differences from each other stay those of the training
 //! presets. The multi-label networks fit mixtures of the training instruments far better than
-//! mixtures of unheard ones (0.958 against 0.899 Hamming, docs/instruments.md, session 14);
+//! mixtures of unheard ones (0.958 against 0.899 Hamming, docs/results.md);
 //! an unheard instrument differs from a heard one of its family mostly in spectral envelope,
 //! and differently from the other instruments it sounds with. Here each note gets its own
 //! [`GainCurve`] over log frequency from 30 Hz to 8 kHz (the log bands' range; flat beyond
@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use polyphon_synth::rng::SeededRng;
+use polyphon_core::SeededRng;
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use polyphon_models::{Architecture, TranscriptionModel, INPUT_BINS};
+use polyphon_models::transcription::{Architecture, TranscriptionModel, INPUT_BINS};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -66,7 +66,7 @@ impl ModuleVisitor for TrainableCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Architecture, Network};
+    use crate::transcription::{Architecture, Network};
     use burn::tensor::Device;
 
     /// Batch-norm channels of each network: 2 trainable + 2 running values each.
@@ -100,7 +100,7 @@ mod tests {
         let bn = (32 + 32 + 64 + 512) * 4;
         assert_eq!(convs + dense + bn, 1_877_880);
         assert_eq!(
-            trainable_param_count(&crate::ConvNet::new(&Device::flex())),
+            trainable_param_count(&crate::transcription::ConvNet::new(&Device::flex())),
             1_877_880 - 2 * 640
         );
     }

@@ -72,7 +72,8 @@ pub fn step<M: Module>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{trainable_tensor_count, training_device, AuNet, ConvNet, SmallConvNet};
+    use crate::transcription::{AuNet, ConvNet, SmallConvNet};
+    use crate::{trainable_tensor_count, training_device};
     use burn::module::{Flag, ModuleMapper, Param};
     use burn::tensor::{Device, Distribution};
 

@@ -19,14 +19,6 @@ pub enum SynthError {
         bank: u8,
         program: u8,
     },
-    #[error("{path}: not a readable MIDI file ({detail})")]
-    Midi { path: PathBuf, detail: String },
-    #[error("{path}:{line}: {detail}")]
-    Csv {
-        path: PathBuf,
-        line: usize,
-        detail: String,
-    },
     #[error("{path}: {detail}")]
     Json { path: PathBuf, detail: String },
     #[error("{path}: rendering failed ({detail})")]
@@ -35,6 +27,8 @@ pub enum SynthError {
     Invalid(String),
     #[error(transparent)]
     Audio(#[from] polyphon_audio::AudioError),
+    #[error(transparent)]
+    Core(#[from] polyphon_core::CoreError),
 }
 
 impl SynthError {

@@ -8,9 +8,9 @@
 //! teach a model that loudness identifies the synthesizer, so recipes that use several
 //! SoundFonts scale each instrument to a common level measured here.
 
-use crate::notes::Note;
 use crate::render::{render_notes_to_length, Instrument, RenderSettings};
 use crate::{Result, SynthError};
+use polyphon_core::Note;
 
 /// Middle C (C4).
 pub const REFERENCE_PITCH: u8 = 60;
@@ -150,4 +150,45 @@ pub fn check_velocity_response(instrument: &Instrument, sample_rate: u32) -> Res
 
 pub fn decibels(amplitude: f64) -> f64 {
     20.0 * amplitude.max(1e-10).log10()
+}
+
+/// The level table of `polyphon synth levels`: every piano preset (programs 0-7) of each
+/// SoundFont, its RMS and peak level on the reference note and whether its velocity layers
+/// respond in order. A SoundFont that cannot be loaded goes to `skipped` instead.
+pub fn levels_table(
+    soundfonts: &[std::path::PathBuf],
+    mut skipped: impl FnMut(&crate::SynthError),
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut table = format!(
+        "{:36} {:28} {:>9} {:>10}  velocity response\n",
+        "synthesizer", "preset", "rms dBFS", "peak dBFS"
+    );
+    for path in soundfonts {
+        let font = match crate::soundfont::LoadedSoundFont::load(path) {
+            Ok(font) => font,
+            Err(error) => {
+                skipped(&error);
+                continue;
+            }
+        };
+        let presets = font.presets();
+        for preset in presets.iter().filter(|p| p.program < 8 && p.bank < 128) {
+            let instrument = Instrument::new(&font, preset.bank, preset.program)?;
+            let level = measure_level(&instrument, REFERENCE_PITCH, REFERENCE_VELOCITY, 44_100)?;
+            let response = match check_velocity_response(&instrument, 44_100) {
+                Ok(()) => "ok".to_string(),
+                Err(error) => format!("BROKEN: {error}"),
+            };
+            let _ = writeln!(
+                table,
+                "{:36} {:28} {:>9.1} {:>10.1}  {response}",
+                instrument.id(),
+                preset.name,
+                level.rms_dbfs,
+                level.peak_dbfs
+            );
+        }
+    }
+    Ok(table)
 }

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyphon_audio::{write_wav, WavFormat};
 use rayon::prelude::*;
 
-use crate::notes::{read_csv, write_csv, write_midi, Note};
 use crate::{Result, SynthError};
+use polyphon_core::{read_csv, write_csv, write_midi, Note};
 
 /// The three files of one example, sharing a stem: `<stem>.wav`, `<stem>.csv`, `<stem>.mid`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rustysynth::{Synthesizer, SynthesizerSettings};
 
-use crate::notes::{notes_end, Note};
 use crate::soundfont::{LoadedSoundFont, PresetInfo};
 use crate::{Result, SynthError};
+use polyphon_core::{notes_end, Note};
 
 /// rustysynth's processing block. Events take effect on block boundaries, so they are placed
 /// on the nearest boundary: at 44.1 kHz the audio is at most 32 samples (0.73 ms) off the
@@ -61,7 +61,7 @@ impl Instrument {
     }
 }
 
-/// Renders `notes` (which should be [normalized](crate::notes::normalize_notes)) and the release
+/// Renders `notes` (which should be [normalized](polyphon_core::normalize_notes)) and the release
 /// tail after the last one.
 pub fn render_notes(
     instrument: &Instrument,
@@ -135,11 +135,11 @@ fn schedule(notes: &[Note], sample_rate: u32) -> Vec<(usize, Event)> {
         events.push((
             on,
             Event::On {
-                key: note.pitch,
+                key: note.key(),
                 velocity: note.velocity,
             },
         ));
-        events.push((off, Event::Off { key: note.pitch }));
+        events.push((off, Event::Off { key: note.key() }));
     }
     events.sort();
     events

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::manifest::Split;
-use crate::notes::{frame_labels, Note};
+use polyphon_core::manifest::Split;
+use polyphon_core::{frame_labels, Note};
 
 /// Frames per second at which polyphony is counted (the front-end's usual 10 ms hop).
 pub const SUMMARY_FPS: f64 = 100.0;

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::{read_mono, Downmix};
-use polyphon_synth::manifest::{read_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{frame_labels, read_csv, write_midi, Note};
+use polyphon_core::manifest::{read_manifest, ManifestEntry, Split};
+use polyphon_core::{frame_labels, read_csv, write_midi, Note};
 use polyphon_synth::recipes::ensembles::{run_ensembles, EnsemblesOptions};
 use polyphon_synth::recipes::fluid::{run_fluid, FluidOptions};
 use polyphon_synth::recipes::mixtures::{run_mixtures, MixturesOptions};
@@ -49,7 +49,7 @@ fn rendered_onsets_match_the_labels() {
     assert_eq!(entries.len(), 6);
     for entry in entries {
         let audio = read_mono(dir.path().join(&entry.file), None, Downmix::Mean).unwrap();
-        let notes = read_csv(&dir.path().join(&entry.labels_csv)).unwrap();
+        let notes = read_csv(dir.path().join(&entry.labels_csv)).unwrap();
         let rate = audio.sample_rate as f64;
         let onset_sample = (notes[0].onset * rate).round() as i64;
 
@@ -197,8 +197,8 @@ fn pieces_split_by_synthesizer_and_skip_a_bad_piece() {
     let midi = dir.path().join("midi");
     std::fs::create_dir(&midi).unwrap();
     let chord = [Note::new(0.1, 0.6, 60, 90), Note::new(0.1, 0.6, 64, 90)];
-    write_midi(&midi.join("a.mid"), &chord, 0, "a").unwrap();
-    write_midi(&midi.join("b.mid"), &[Note::new(0.0, 0.4, 48, 70)], 0, "b").unwrap();
+    write_midi(midi.join("a.mid"), &chord, 0, "a").unwrap();
+    write_midi(midi.join("b.mid"), &[Note::new(0.0, 0.4, 48, 70)], 0, "b").unwrap();
     std::fs::write(midi.join("broken.mid"), b"MThd\0\0\0\x06garbage").unwrap();
     // Three names for one SoundFont stand for three synthesizers.
     let fonts: Vec<PathBuf> = ["One", "Two", "Three"]
@@ -399,7 +399,7 @@ fn phrases_are_played_by_the_notes_sets_instruments_in_the_same_splits() {
         assert!((phrase.duration - 1.5).abs() < 1e-9);
         // The labels are the notes played, and a phrase plays more than one.
         let root = dir.path().join("phrases");
-        let played = read_csv(&root.join(&phrase.labels_csv)).unwrap();
+        let played = read_csv(root.join(&phrase.labels_csv)).unwrap();
         assert!(played.len() >= 2, "{}", phrase.file);
         assert!(played.iter().all(|n| n.offset <= 1.5));
     }
@@ -533,13 +533,13 @@ fn ensembles_play_pieces_by_the_notes_sets_instruments_split_by_piece_and_instru
             entry.split
         );
         assert!((entry.duration - 1.5).abs() < 1e-9);
-        let labels = read_csv(&out.join(&entry.labels_csv)).unwrap();
+        let labels = read_csv(out.join(&entry.labels_csv)).unwrap();
         assert!(!labels.is_empty());
         for note in &labels {
             assert!(note.onset >= 0.0 && note.offset <= 1.5 + 1e-9, "{note:?}");
             let in_some_range = default_families().iter().any(|f| {
                 entry.families.iter().any(|g| g == f.name)
-                    && (f.lowest_pitch..=f.highest_pitch).contains(&note.pitch)
+                    && (f.lowest_pitch..=f.highest_pitch).contains(&note.key())
             });
             assert!(in_some_range, "{}: {note:?}", entry.file);
         }
@@ -574,7 +574,7 @@ fn chord_families_may_play_several_voices_as_one_stem() {
         // One stem per instrument, never two of one family.
         assert_eq!(entry.stems.len(), entry.families.len());
         assert!(entry.families.len() < 2 || entry.families[0] != entry.families[1]);
-        let labels = read_csv(&out.join(&entry.labels_csv)).unwrap();
+        let labels = read_csv(out.join(&entry.labels_csv)).unwrap();
         let chords = labels.iter().any(|a| {
             labels
                 .iter()

@@ -5,11 +5,13 @@
 //! validation loss and score after every epoch, the best model kept and early stopping.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
+use polyphon_core::manifest::Split;
+use polyphon_core::SeededRng;
 use polyphon_instruments::metrics::multi_label_report;
 use polyphon_instruments::{
-    score, BandImage, Dataset, Evaluation, MixDraw, NoteMixer, SpectralAugment, Task, Thresholds,
+    load_images, score, BandImage, Dataset, Evaluation, MixDraw, NoteMixer, SpectralAugment, Task,
+    Thresholds,
 };
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
@@ -17,12 +19,12 @@ use polyphon_models::instruments::{
     EnsembleDescription, InstrumentArch, InstrumentNet, InstrumentNetDescription,
     InstrumentNetModel, Loss, NetSpec, DEFAULT_FRAME_WIDTH,
 };
-use polyphon_models::{adam, step, training_device, Precision};
+use polyphon_models::{step, training_device, Precision};
 use polyphon_plot::{line_chart, Series};
-use polyphon_synth::rng::SeededRng;
 use serde::{Deserialize, Serialize};
 
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
+use crate::run::{write_json, RunFiles};
+use crate::trainer::{self, train, EpochRecord, LoopSettings, Outcome, Progress};
 use crate::{Result, TrainError};
 
 /// Everything that decides a run, saved as `config.json`.
@@ -188,28 +190,12 @@ pub struct InstrumentEpochLog {
     pub seconds: f64,
 }
 
-/// Progress reports for a caller's progress bar.
-pub enum InstrumentProgress<'a> {
-    EpochStart { epoch: usize, batches: usize },
-    Batch { loss: f32 },
-    EpochEnd(&'a InstrumentEpochLog),
-}
-
-/// What a finished (or stopped) run produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InstrumentOutcome {
-    pub epochs: Vec<InstrumentEpochLog>,
-    /// `<out>/model.json` + `.bpk`: the epoch with the best validation score.
-    pub best_model: PathBuf,
-    pub best: Option<InstrumentEpochLog>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct RunState {
-    completed_epochs: usize,
-    best: Option<InstrumentEpochLog>,
-    epochs_without_improvement: usize,
-    log: Vec<InstrumentEpochLog>,
+impl EpochRecord for InstrumentEpochLog {
+    /// A better score, or the same score at a lower validation loss.
+    fn improves_on(&self, best: &Self) -> bool {
+        self.valid_score > best.valid_score
+            || (self.valid_score == best.valid_score && self.valid_loss < best.valid_loss)
+    }
 }
 
 /// Trains on `train` (plus `mixed_per_epoch` examples from `mixer` every epoch), validating on
@@ -221,16 +207,16 @@ pub fn train_instruments(
     data: &InstrumentData,
     out: &Path,
     resume: bool,
-    mut progress: impl FnMut(InstrumentProgress),
-) -> Result<InstrumentOutcome> {
+    progress: impl FnMut(Progress<InstrumentEpochLog>),
+) -> Result<Outcome<InstrumentEpochLog>> {
     let InstrumentData {
         image,
-        train,
+        train: train_set,
         valid,
         mixer,
     } = *data;
     let spec = config.check_for(image)?;
-    for data in [train, valid] {
+    for data in [train_set, valid] {
         if data.task != config.task || data.num_features != image.len() || data.is_empty() {
             return Err(TrainError::Invalid(format!(
                 "the data must be non-empty {}-label images of {} x {}",
@@ -249,21 +235,6 @@ pub fn train_instruments(
         }
         _ => 0,
     };
-    let files = RunFiles::new(out);
-    let same = |saved: &InstrumentTrainConfig, now: &InstrumentTrainConfig| {
-        InstrumentTrainConfig {
-            epochs: now.epochs,
-            ..saved.clone()
-        } == *now
-    };
-    let mut state: RunState = prepare_run(config, &files.config, &files.state, out, resume, same)?;
-    let device = training_device();
-    device.seed(config.seed);
-    let (mut net, mut optimizer) = if state.completed_epochs > 0 {
-        load_checkpoint(&spec, &files, &device)?
-    } else {
-        (InstrumentNet::new(&spec, &device)?, adam())
-    };
     let description = InstrumentNetDescription::new(
         spec,
         config
@@ -275,64 +246,256 @@ pub fn train_instruments(
         config.loss,
         serde_json::to_value(image).expect("plain data serialises"),
     );
+    let mut task = InstrumentTask {
+        config,
+        spec,
+        description,
+        data: *data,
+        mixed,
+        epoch: EpochDraws::default(),
+        device: training_device(),
+    };
+    let same = |saved: &InstrumentTrainConfig, now: &InstrumentTrainConfig| {
+        InstrumentTrainConfig {
+            epochs: now.epochs,
+            ..saved.clone()
+        } == *now
+    };
+    let settings = LoopSettings {
+        epochs: config.epochs,
+        patience: config.patience,
+        seed: config.seed,
+    };
+    train(&mut task, config, same, settings, out, resume, progress)
+}
 
-    for epoch in state.completed_epochs..config.epochs {
-        if state.epochs_without_improvement >= config.patience {
-            break;
+/// What one epoch drew: the mixed examples, the order of all examples and the equaliser.
+struct EpochDraws {
+    extra: Option<Dataset>,
+    /// `(is mixed, index)` of each example, shuffled; consumed batch by batch.
+    order: Vec<(bool, usize)>,
+    next: usize,
+    equaliser: SeededRng,
+}
+
+impl Default for EpochDraws {
+    fn default() -> Self {
+        Self {
+            extra: None,
+            order: Vec::new(),
+            next: 0,
+            equaliser: SeededRng::new(0, "instrument-equaliser"),
         }
-        let started = Instant::now();
+    }
+}
+
+/// The instrument-recognition job of the loop.
+struct InstrumentTask<'a> {
+    config: &'a InstrumentTrainConfig,
+    spec: NetSpec,
+    description: InstrumentNetDescription,
+    data: InstrumentData<'a>,
+    /// Mixed examples per epoch.
+    mixed: usize,
+    epoch: EpochDraws,
+    device: Device,
+}
+
+impl trainer::Task for InstrumentTask<'_> {
+    type Network = InstrumentNet;
+    type Validation = (f64, f64, f64);
+    type Log = InstrumentEpochLog;
+
+    fn initial_network(&self, device: &Device) -> Result<InstrumentNet> {
+        Ok(InstrumentNet::new(&self.spec, device)?)
+    }
+
+    fn fresh_network(&self, device: &Device) -> Result<InstrumentNet> {
+        self.initial_network(device)
+    }
+
+    fn start_epoch(&mut self, epoch: usize) -> Result<usize> {
+        let config = self.config;
         let epoch_seed = config.seed.wrapping_mul(1000).wrapping_add(epoch as u64);
-        let extra = match (mixer, mixed) {
+        let extra = match (self.data.mixer, self.mixed) {
             (Some(mixer), n) if n > 0 => {
                 Some(mixer.mix(epoch_seed, n, config.mix_draw, config.mix_eq_db)?)
             }
             _ => None,
         };
-        let mut order: Vec<(bool, usize)> = (0..train.len()).map(|i| (false, i)).collect();
+        let mut order: Vec<(bool, usize)> =
+            (0..self.data.train.len()).map(|i| (false, i)).collect();
         order.extend((0..extra.as_ref().map_or(0, Dataset::len)).map(|i| (true, i)));
         SeededRng::new(epoch_seed, "instrument-shuffle").shuffle(&mut order);
-        device.seed(config.seed.wrapping_add(1 + epoch as u64));
         let batches = order.len().div_ceil(config.batch_size);
-        progress(InstrumentProgress::EpochStart { epoch, batches });
-        let mut loss_sum = 0.0f64;
-        let mut equaliser = SeededRng::new(epoch_seed, "instrument-equaliser");
-        let learning_rate = config.learning_rate_at(epoch);
-        for batch in order.chunks(config.batch_size) {
-            let rows = batch.iter().map(|&(is_mixed, i)| {
-                let data = if is_mixed {
-                    extra.as_ref().expect("mixed")
-                } else {
-                    train
-                };
-                (data.row(i), data.target(i))
-            });
-            let (inputs, targets) = tensors(rows, &spec, &device, |pixels| {
-                config.augment.apply(pixels, image, &mut equaliser)
-            });
-            let loss = config.loss.of(net.forward(inputs), targets);
-            let value = loss.clone().into_scalar::<f32>();
-            net = step(&mut optimizer, net, loss, learning_rate);
-            loss_sum += value as f64;
-            progress(InstrumentProgress::Batch { loss: value });
-        }
-        let model = InstrumentNetModel::new(net.clone(), description.clone());
-        let (valid_loss, valid_score, valid_map) = validate(&model, config, valid)?;
-        let log = InstrumentEpochLog {
+        self.epoch = EpochDraws {
+            extra,
+            order,
+            next: 0,
+            equaliser: SeededRng::new(epoch_seed, "instrument-equaliser"),
+        };
+        Ok(batches)
+    }
+
+    fn train_batch(
+        &mut self,
+        net: InstrumentNet,
+        optimizer: &mut ModuleOptimizer,
+        epoch: usize,
+    ) -> Result<(InstrumentNet, f32)> {
+        let (config, data) = (self.config, self.data);
+        let draws = &mut self.epoch;
+        let end = (draws.next + config.batch_size).min(draws.order.len());
+        let batch = &draws.order[draws.next..end];
+        draws.next = end;
+        let extra = draws.extra.as_ref();
+        let rows = batch.iter().map(|&(is_mixed, i)| {
+            let set = if is_mixed {
+                extra.expect("mixed")
+            } else {
+                data.train
+            };
+            (set.row(i), set.target(i))
+        });
+        let equaliser = &mut draws.equaliser;
+        let (inputs, targets) = tensors(rows, &self.spec, &self.device, |pixels| {
+            config.augment.apply(pixels, data.image, equaliser)
+        });
+        let loss = config.loss.of(net.forward(inputs), targets);
+        let value = loss.clone().into_scalar::<f32>();
+        Ok((
+            step(optimizer, net, loss, config.learning_rate_at(epoch)),
+            value,
+        ))
+    }
+
+    fn validate(&mut self, net: &InstrumentNet) -> Result<(f64, f64, f64)> {
+        let model = InstrumentNetModel::new(net.clone(), self.description.clone());
+        validate(&model, self.config, self.data.valid)
+    }
+
+    fn log(
+        &self,
+        epoch: usize,
+        train_loss: f64,
+        (valid_loss, valid_score, valid_map): (f64, f64, f64),
+        seconds: f64,
+    ) -> InstrumentEpochLog {
+        InstrumentEpochLog {
             epoch,
-            train_loss: loss_sum / batches.max(1) as f64,
+            train_loss,
             valid_loss,
             valid_score,
             valid_map,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        progress(InstrumentProgress::EpochEnd(&log));
-        finish_epoch(&mut state, log, &model, &net, &optimizer, &files)?;
+            seconds,
+        }
     }
-    Ok(InstrumentOutcome {
-        epochs: state.log.clone(),
-        best_model: files.best,
-        best: state.best,
-    })
+
+    /// Single precision: the networks are small (ResNet-18 at width 16 is 2.9 MB). Thresholds
+    /// fitted to an earlier model of the run no longer apply and go.
+    fn save_model(&self, net: &InstrumentNet, path: &Path) -> Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Thresholds::discard_from_run(dir).map_err(|e| TrainError::Invalid(e.to_string()))?;
+        let model = InstrumentNetModel::new(net.clone(), self.description.clone());
+        Ok(model.save(path, Precision::F32)?)
+    }
+
+    fn log_csv(&self, log: &[InstrumentEpochLog]) -> String {
+        let mut text = String::from("epoch,train_loss,valid_loss,valid_score,valid_map,seconds\n");
+        for e in log {
+            text.push_str(&format!(
+                "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
+                e.epoch, e.train_loss, e.valid_loss, e.valid_score, e.valid_map, e.seconds
+            ));
+        }
+        text
+    }
+
+    fn write_curves(&self, log: &[InstrumentEpochLog], path: &Path) -> Result<()> {
+        write_curves(path, log)
+    }
+}
+
+/// What [`train_instrument_networks`] reports.
+pub enum NetworksProgress<'a> {
+    /// The images are made: how many, and how long it took.
+    Loaded(String),
+    /// Ensemble member `index` (from 0) of `of` starts, with this seed.
+    Member { index: usize, of: usize, seed: u64 },
+    /// A network's training moves on.
+    Training(Progress<'a, InstrumentEpochLog>),
+    /// A network's training ended.
+    Trained(&'a Outcome<InstrumentEpochLog>),
+}
+
+/// Trains `members` networks of `config` on images of `image` of `config.data` (and mixtures of
+/// `config.notes`' train notes): one into `out`, or an ensemble (seeds `seed`, `seed + 1`,
+/// ...) into [`ensemble_member_dir`]s with `out/model.json` naming them. Returns the model.
+pub fn train_instrument_networks(
+    config: &InstrumentTrainConfig,
+    image: &BandImage,
+    out: &Path,
+    resume: bool,
+    members: usize,
+    mut progress: impl FnMut(NetworksProgress),
+) -> Result<PathBuf> {
+    config.check_for(image)?;
+    // The data before the run folder: a bad manifest leaves nothing behind.
+    let started = std::time::Instant::now();
+    let (task, data) = (config.task, config.data.as_path());
+    let train_set = load_images(data, Split::Train, task, image)?;
+    let valid = load_images(data, Split::Valid, task, image)?;
+    let mixer = match &config.notes {
+        Some(notes) => Some(NoteMixer::load(notes, Split::Train, image, 6)?),
+        None => None,
+    };
+    let mixing = mixer.as_ref().map_or(String::new(), |m| {
+        format!(
+            ", {} notes to mix ({} examples per epoch)",
+            m.notes(),
+            config.mixed_per_epoch
+        )
+    });
+    progress(NetworksProgress::Loaded(format!(
+        "train: {} files, valid: {} files{mixing}; images in {:.1} s",
+        train_set.len(),
+        valid.len(),
+        started.elapsed().as_secs_f64()
+    )));
+    let data = InstrumentData {
+        image,
+        train: &train_set,
+        valid: &valid,
+        mixer: mixer.as_ref(),
+    };
+    check_run_folder(out, members)?;
+    let train_one = |config: &InstrumentTrainConfig,
+                     out: &Path,
+                     progress: &mut dyn FnMut(NetworksProgress)|
+     -> Result<PathBuf> {
+        let outcome = train_instruments(config, &data, out, resume, |p| {
+            progress(NetworksProgress::Training(p))
+        })?;
+        progress(NetworksProgress::Trained(&outcome));
+        Ok(outcome.best_model)
+    };
+    if members == 1 {
+        return train_one(config, out, &mut progress);
+    }
+    for index in 0..members {
+        let seed = config.seed + index as u64;
+        progress(NetworksProgress::Member {
+            index,
+            of: members,
+            seed,
+        });
+        let member = InstrumentTrainConfig {
+            seed,
+            ..config.clone()
+        };
+        train_one(&member, &ensemble_member_dir(out, index), &mut progress)?;
+    }
+    write_ensemble(out, members)
 }
 
 /// Folder of an ensemble's `index`th member inside the ensemble's run folder.
@@ -466,49 +629,6 @@ fn probability_loss(loss: Loss, proba: &[f64], targets: &[f32], classes: usize) 
     total / count.max(1) as f64
 }
 
-fn load_checkpoint(
-    spec: &NetSpec,
-    files: &RunFiles,
-    device: &Device,
-) -> Result<(InstrumentNet, ModuleOptimizer)> {
-    let fresh = InstrumentNet::new(spec, device)?;
-    run::load_checkpoint(fresh, &files.weights, &files.optimizer)
-}
-
-/// Best model if the score improved (ties: lower validation loss), then checkpoint, state and
-/// log, so that a run killed at any point resumes from a consistent epoch.
-fn finish_epoch(
-    state: &mut RunState,
-    log: InstrumentEpochLog,
-    model: &InstrumentNetModel,
-    net: &InstrumentNet,
-    optimizer: &ModuleOptimizer,
-    files: &RunFiles,
-) -> Result<()> {
-    let better = match &state.best {
-        None => true,
-        Some(best) => {
-            log.valid_score > best.valid_score
-                || (log.valid_score == best.valid_score && log.valid_loss < best.valid_loss)
-        }
-    };
-    if better {
-        Thresholds::discard_from_run(&files.dir).map_err(|e| TrainError::Invalid(e.to_string()))?;
-        // Single precision: the networks are small (ResNet-18 at width 16 is 2.9 MB).
-        model.save(&files.best, Precision::F32)?;
-        state.best = Some(log.clone());
-        state.epochs_without_improvement = 0;
-    } else {
-        state.epochs_without_improvement += 1;
-    }
-    save_checkpoint(net, &files.weights, optimizer, &files.optimizer)?;
-    state.log.push(log);
-    state.completed_epochs = state.log.len();
-    write_json(&files.state, state)?;
-    write_log_csv(&files.log_csv, &state.log)?;
-    write_curves(&files.loss_png, &state.log)
-}
-
 fn write_curves(path: &Path, log: &[InstrumentEpochLog]) -> Result<()> {
     let per_epoch = |value: fn(&InstrumentEpochLog) -> f64| -> Vec<(f64, f64)> {
         log.iter().map(|e| (e.epoch as f64, value(e))).collect()
@@ -542,17 +662,6 @@ fn write_curves(path: &Path, log: &[InstrumentEpochLog]) -> Result<()> {
         path: e.path,
         detail: e.detail,
     })
-}
-
-fn write_log_csv(path: &Path, log: &[InstrumentEpochLog]) -> Result<()> {
-    let mut text = String::from("epoch,train_loss,valid_loss,valid_score,valid_map,seconds\n");
-    for e in log {
-        text.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
-            e.epoch, e.train_loss, e.valid_loss, e.valid_score, e.valid_map, e.seconds
-        ));
-    }
-    write_atomically(path, text.as_bytes())
 }
 
 #[cfg(test)]
@@ -619,7 +728,11 @@ mod tests {
     /// other's seeded streams, so the training tests take turns.
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-    fn train(config: &InstrumentTrainConfig, out: &Path, resume: bool) -> InstrumentOutcome {
+    fn train(
+        config: &InstrumentTrainConfig,
+        out: &Path,
+        resume: bool,
+    ) -> Outcome<InstrumentEpochLog> {
         let (train, valid) = (tiny_set(32, 1), tiny_set(16, 2));
         let tiny = image();
         train_instruments(config, &data(&tiny, &train, &valid), out, resume, |_| {}).unwrap()
@@ -686,7 +799,7 @@ mod tests {
         );
         assert!(refused.is_err());
         let resumed = train(&equalised(3), parts.path(), true);
-        let losses = |o: &InstrumentOutcome| -> Vec<(f64, f64)> {
+        let losses = |o: &Outcome<InstrumentEpochLog>| -> Vec<(f64, f64)> {
             o.epochs
                 .iter()
                 .map(|e| (e.train_loss, e.valid_loss))

@@ -1,35 +1,35 @@
-//! Training loops for polyphon's models.
+//! Training for polyphon's models: one loop ([`trainer`]) and a task per job.
 //!
-//! [`train_transcription`] trains a frame-wise transcription network (ConvNet or SmallConvNet)
-//! on a `polyphon synth` manifest: seeded shuffles, Adam, validation frame F1 after every
-//! epoch, the best model kept, early stopping, and a checkpoint (weights, optimiser state,
-//! progress) after every epoch so that `resume` continues where a killed run stopped.
-//!
-//! [`train_instruments`] trains an instrument-family network (MLP, CNN, ResNet-18) on mel
-//! images, keeping the model with the best validation accuracy (single-label) or Hamming
-//! accuracy (multi-label).
-//!
-//! [`train_separation`] trains a separation U-Net the same way on `polyphon synth mixtures`,
-//! keeping the model with the lowest validation loss.
+//! The loop owns the run folder (`config.json`, `state.json`, `log.csv`, `loss.png`, the last
+//! epoch's `checkpoint.bpk` + `optimizer.bpk`, the best model `model.json` + `model.bpk`),
+//! resume from the last completed epoch, seeding, early stopping and progress; each job keeps
+//! only its task:
+//! * [`train_transcription`]: a frame-wise transcription network (ConvNet, SmallConvNet,
+//!   AUNet) on a `polyphon synth` manifest, the best model by validation frame F1;
+//! * [`train_instruments`]: an instrument-family network (MLPs, CNN, ResNet-18) on band
+//!   images, the best by validation accuracy (single-label) or Hamming accuracy (multi-label);
+//! * [`train_separation`]: a separation U-Net on `polyphon synth mixtures`, the best by
+//!   validation loss.
 
 mod config;
+mod gbdt;
 mod instruments;
 mod metrics;
 mod run;
 mod separation;
+pub mod trainer;
 mod transcription;
 
 pub use config::TranscriptionTrainConfig;
+pub use gbdt::{train_gbdt, GbdtRun};
 pub use instruments::{
-    check_run_folder, ensemble_member_dir, train_instruments, write_ensemble, InstrumentData,
-    InstrumentEpochLog, InstrumentOutcome, InstrumentProgress, InstrumentTrainConfig,
+    check_run_folder, ensemble_member_dir, train_instrument_networks, train_instruments,
+    write_ensemble, InstrumentData, InstrumentEpochLog, InstrumentTrainConfig, NetworksProgress,
 };
 pub use metrics::FrameScores;
-pub use separation::{
-    train_separation, SeparationEpochLog, SeparationOutcome, SeparationProgress,
-    SeparationTrainConfig,
-};
-pub use transcription::{train_transcription, EpochLog, Progress, TrainOutcome};
+pub use separation::{train_separation, SeparationEpochLog, SeparationTrainConfig};
+pub use trainer::{EpochRecord, LoopSettings, Outcome, Progress, Task};
+pub use transcription::{train_transcription, EpochLog};
 
 /// Errors of a training run.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,8 @@ pub enum TrainError {
     Model(#[from] polyphon_models::ModelError),
     #[error(transparent)]
     Instruments(#[from] polyphon_instruments::InstrumentError),
+    #[error(transparent)]
+    Features(#[from] polyphon_features::FeatureError),
     #[error("{path}: {detail}")]
     File {
         path: std::path::PathBuf,

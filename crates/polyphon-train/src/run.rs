@@ -19,11 +19,8 @@ fn file_error(path: &Path, detail: String) -> TrainError {
     }
 }
 
-/// The last epoch's weights (into `fresh`, a new module on the training device, so that it
-/// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them.
-/// The files of a run folder, the same for every trainer.
+/// The files of a run folder, the same for every task.
 pub(crate) struct RunFiles {
-    pub dir: PathBuf,
     pub config: PathBuf,
     pub state: PathBuf,
     pub weights: PathBuf,
@@ -37,7 +34,6 @@ pub(crate) struct RunFiles {
 impl RunFiles {
     pub fn new(out: &Path) -> Self {
         Self {
-            dir: out.to_path_buf(),
             config: out.join("config.json"),
             state: out.join("state.json"),
             weights: out.join("checkpoint.bpk"),
@@ -49,6 +45,8 @@ impl RunFiles {
     }
 }
 
+/// The last epoch's weights (into `fresh`, a new module on the training device, so that it
+/// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them.
 pub(crate) fn load_checkpoint<M: Module>(
     fresh: M,
     weights: &Path,

@@ -2,9 +2,9 @@
 //! the mixture's magnitude spectrogram in, one mask per source out, a loss on the masked
 //! magnitudes against each stem's.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
+use polyphon_core::manifest::Split;
 use polyphon_datasets::{FeatureCache, SeparationBatch, SeparationBatcher, SeparationSet};
 use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
@@ -14,11 +14,10 @@ use polyphon_models::separation::{
     SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_BINS,
     SEPARATION_PATCH_FRAMES,
 };
-use polyphon_models::{adam, step, training_device, Precision};
-use polyphon_synth::manifest::Split;
+use polyphon_models::{step, Precision};
 use serde::{Deserialize, Serialize};
 
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
+use crate::trainer::{train, EpochRecord, LoopSettings, Outcome, Progress, Task};
 use crate::{Result, TrainError};
 
 /// Everything that decides a separation training run, saved beside its outputs.
@@ -82,35 +81,10 @@ pub struct SeparationEpochLog {
     pub seconds: f64,
 }
 
-/// Progress reports for a caller's progress bar.
-pub enum SeparationProgress<'a> {
-    Loaded {
-        train_patches: usize,
-        valid_files: usize,
-    },
-    EpochStart {
-        epoch: usize,
-        batches: usize,
-    },
-    Batch {
-        loss: f32,
-    },
-    EpochEnd(&'a SeparationEpochLog),
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct SeparationState {
-    completed_epochs: usize,
-    best_valid_loss: Option<f64>,
-    epochs_without_improvement: usize,
-    log: Vec<SeparationEpochLog>,
-}
-
-/// What a finished run produced: the log and the best model (`<out>/model.json`).
-pub struct SeparationOutcome {
-    pub epochs: Vec<SeparationEpochLog>,
-    pub best_model: PathBuf,
-    pub best_valid_loss: f64,
+impl EpochRecord for SeparationEpochLog {
+    fn improves_on(&self, best: &Self) -> bool {
+        self.valid_loss < best.valid_loss
+    }
 }
 
 /// What is compared with the stems.
@@ -157,16 +131,16 @@ fn settings(config: &SeparationTrainConfig) -> Result<Settings> {
 
 /// Trains on the `train` split of `manifest`, validating on its `valid` split; magnitudes are
 /// cached in `cache_dir`. Writes `config.json`, `state.json`, `log.csv`, the last epoch's
-/// `checkpoint.bpk` + `optimizer.bpk` and the best model `model.json` + `model.bpk` to `out`;
-/// with `resume`, continues after the last completed epoch.
+/// `checkpoint.bpk` + `optimizer.bpk` and the best model `model.json` + `model.bpk` (lowest
+/// validation loss) to `out`; with `resume`, continues after the last completed epoch.
 pub fn train_separation(
     config: &SeparationTrainConfig,
     manifest: &Path,
     cache_dir: &Path,
     out: &Path,
     resume: bool,
-    mut progress: impl FnMut(SeparationProgress),
-) -> Result<SeparationOutcome> {
+    progress: impl FnMut(Progress<SeparationEpochLog>),
+) -> Result<Outcome<SeparationEpochLog>> {
     let settings = settings(config)?;
     // The data and the initial model first: a bad manifest or model leaves no run folder.
     let cache = FeatureCache::new(cache_dir, "stft1024", SeparationSet::spec())?;
@@ -174,82 +148,148 @@ pub fn train_separation(
         SeparationLoss::Sdr => SeparationSet::load_with_waves,
         _ => SeparationSet::load,
     };
-    let train = load(manifest, Split::Train, &cache, &config.sources)?;
+    let train_set = load(manifest, Split::Train, &cache, &config.sources)?;
     let valid = load(manifest, Split::Valid, &cache, &config.sources)?;
     let init = init_model(config, &settings)?;
-    let files = RunFiles::new(out);
-    let same = |saved: &SeparationTrainConfig, now: &SeparationTrainConfig| {
-        SeparationTrainConfig {
-            epochs: now.epochs,
-            ..saved.clone()
-        } == *now
-    };
-    let mut state: SeparationState =
-        prepare_run(config, &files.config, &files.state, out, resume, same)?;
     let frames = SEPARATION_PATCH_FRAMES;
-    let mut batcher = SeparationBatcher::new(
-        &train,
+    let batcher = SeparationBatcher::new(
+        &train_set,
         config.batch_size,
         frames,
         SEPARATION_BINS,
         config.patch_hop,
         config.seed,
     );
-    progress(SeparationProgress::Loaded {
-        train_patches: batcher.batches_per_epoch() * config.batch_size,
-        valid_files: valid.pieces.len(),
-    });
-
-    let device = training_device();
-    device.seed(config.seed);
-    let sources = config.sources.len();
-    let (mut network, mut optimizer) = if state.completed_epochs > 0 {
-        load_checkpoint(settings.architecture, sources, &files, &device)?
-    } else {
-        (
-            initial_network(init.as_ref(), &settings, sources, &device)?,
-            adam(),
-        )
+    let device = polyphon_models::training_device();
+    let mut task = SeparationTask {
+        config,
+        istft: PatchIstft::new(frames, &device),
+        settings,
+        init,
+        batcher,
+        train: train_set,
+        valid,
+        device,
     };
-    let istft = PatchIstft::new(frames, &device);
-    for epoch in state.completed_epochs..config.epochs {
-        if state.epochs_without_improvement >= config.patience {
-            break;
-        }
-        let started = Instant::now();
-        batcher.start_epoch(epoch as u64);
-        device.seed(config.seed.wrapping_add(1 + epoch as u64));
-        let batches = match config.max_batches_per_epoch {
-            0 => batcher.batches_per_epoch(),
-            cap => cap.min(batcher.batches_per_epoch()),
-        };
-        progress(SeparationProgress::EpochStart { epoch, batches });
-        let mut loss_sum = 0.0;
-        for _ in 0..batches {
-            let batch = batcher.next_batch(&train).expect("batches counted");
-            let loss = batch_loss(&network, &batch, &settings, &istft, &device);
-            let value = loss.clone().into_scalar::<f32>();
-            network = step(&mut optimizer, network, loss, config.learning_rate);
-            loss_sum += value as f64;
-            progress(SeparationProgress::Batch { loss: value });
-        }
-        let valid_loss = validate(&network, &valid, &settings, config)?;
-        let log = SeparationEpochLog {
-            epoch,
-            train_loss: loss_sum / batches.max(1) as f64,
-            valid_loss,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        progress(SeparationProgress::EpochEnd(&log));
-        finish_epoch(
-            &mut state, log, &network, &optimizer, config, &settings, &files,
-        )?;
+    let same = |saved: &SeparationTrainConfig, now: &SeparationTrainConfig| {
+        SeparationTrainConfig {
+            epochs: now.epochs,
+            ..saved.clone()
+        } == *now
+    };
+    let loop_settings = LoopSettings {
+        epochs: config.epochs,
+        patience: config.patience,
+        seed: config.seed,
+    };
+    train(
+        &mut task,
+        config,
+        same,
+        loop_settings,
+        out,
+        resume,
+        progress,
+    )
+}
+
+/// The separation job of the loop.
+struct SeparationTask<'a> {
+    config: &'a SeparationTrainConfig,
+    settings: Settings,
+    init: Option<SeparationModel>,
+    batcher: SeparationBatcher,
+    istft: PatchIstft,
+    train: SeparationSet,
+    valid: SeparationSet,
+    device: Device,
+}
+
+impl Task for SeparationTask<'_> {
+    type Network = SeparationNetwork;
+    type Validation = f64;
+    type Log = SeparationEpochLog;
+
+    fn loaded(&self) -> Option<(String, String)> {
+        let patches = self.batcher.batches_per_epoch() * self.config.batch_size;
+        Some((
+            format!("{patches} patches"),
+            format!("{} files", self.valid.pieces.len()),
+        ))
     }
-    Ok(SeparationOutcome {
-        epochs: state.log.clone(),
-        best_model: files.best,
-        best_valid_loss: state.best_valid_loss.unwrap_or(f64::NAN),
-    })
+
+    fn initial_network(&self, device: &Device) -> Result<SeparationNetwork> {
+        let sources = self.config.sources.len();
+        initial_network(self.init.as_ref(), &self.settings, sources, device)
+    }
+
+    fn fresh_network(&self, device: &Device) -> Result<SeparationNetwork> {
+        let sources = self.config.sources.len();
+        Ok(SeparationNetwork::new(
+            self.settings.architecture,
+            sources,
+            device,
+        ))
+    }
+
+    fn start_epoch(&mut self, epoch: usize) -> Result<usize> {
+        self.batcher.start_epoch(epoch as u64);
+        Ok(match self.config.max_batches_per_epoch {
+            0 => self.batcher.batches_per_epoch(),
+            cap => cap.min(self.batcher.batches_per_epoch()),
+        })
+    }
+
+    fn train_batch(
+        &mut self,
+        network: SeparationNetwork,
+        optimizer: &mut ModuleOptimizer,
+        _epoch: usize,
+    ) -> Result<(SeparationNetwork, f32)> {
+        let batch = self
+            .batcher
+            .next_batch(&self.train)
+            .expect("batches counted");
+        let loss = batch_loss(&network, &batch, &self.settings, &self.istft, &self.device);
+        let value = loss.clone().into_scalar::<f32>();
+        Ok((
+            step(optimizer, network, loss, self.config.learning_rate),
+            value,
+        ))
+    }
+
+    fn validate(&mut self, network: &SeparationNetwork) -> Result<f64> {
+        validate(network, &self.valid, &self.settings, self.config)
+    }
+
+    fn log(&self, epoch: usize, train_loss: f64, valid_loss: f64, seconds: f64) -> Self::Log {
+        SeparationEpochLog {
+            epoch,
+            train_loss,
+            valid_loss,
+            seconds,
+        }
+    }
+
+    fn save_model(&self, network: &SeparationNetwork, path: &Path) -> Result<()> {
+        let model = SeparationModel::new(
+            network.clone(),
+            self.config.sources.clone(),
+            self.settings.activation,
+        );
+        Ok(model.save_with(path, Precision::F16)?)
+    }
+
+    fn log_csv(&self, log: &[SeparationEpochLog]) -> String {
+        let mut csv = String::from("epoch,train_loss,valid_loss,seconds\n");
+        for e in log {
+            csv.push_str(&format!(
+                "{},{:.6},{:.6},{:.1}\n",
+                e.epoch, e.train_loss, e.valid_loss, e.seconds
+            ));
+        }
+        csv
+    }
 }
 
 /// The model of `config.init`, checked against the run's architecture and sources.
@@ -360,56 +400,6 @@ fn validate(
         count += batch.size;
     }
     Ok(sum / count.max(1) as f64)
-}
-
-fn load_checkpoint(
-    architecture: SeparationArchitecture,
-    sources: usize,
-    files: &RunFiles,
-    device: &Device,
-) -> Result<(SeparationNetwork, ModuleOptimizer)> {
-    run::load_checkpoint(
-        SeparationNetwork::new(architecture, sources, device),
-        &files.weights,
-        &files.optimizer,
-    )
-}
-
-/// Best model if it improved, then checkpoint, state and log, in that order, so a run killed
-/// at any point resumes from a consistent epoch.
-fn finish_epoch(
-    state: &mut SeparationState,
-    log: SeparationEpochLog,
-    network: &SeparationNetwork,
-    optimizer: &ModuleOptimizer,
-    config: &SeparationTrainConfig,
-    settings: &Settings,
-    files: &RunFiles,
-) -> Result<()> {
-    if state
-        .best_valid_loss
-        .is_none_or(|best| log.valid_loss < best)
-    {
-        let model =
-            SeparationModel::new(network.clone(), config.sources.clone(), settings.activation);
-        model.save_with(&files.best, Precision::F16)?;
-        state.best_valid_loss = Some(log.valid_loss);
-        state.epochs_without_improvement = 0;
-    } else {
-        state.epochs_without_improvement += 1;
-    }
-    save_checkpoint(network, &files.weights, optimizer, &files.optimizer)?;
-    state.log.push(log);
-    state.completed_epochs = state.log.len();
-    write_json(&files.state, state)?;
-    let mut csv = String::from("epoch,train_loss,valid_loss,seconds\n");
-    for e in &state.log {
-        csv.push_str(&format!(
-            "{},{:.6},{:.6},{:.1}\n",
-            e.epoch, e.train_loss, e.valid_loss, e.seconds
-        ));
-    }
-    write_atomically(&files.log_csv, csv.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+//! Training a frame-wise transcription network (ConvNet, SmallConvNet, AUNet) on a
+//! `polyphon synth` manifest, as a [`Task`] of the one loop.
 
+use std::path::Path;
+
+use polyphon_core::manifest::Split;
 use polyphon_datasets::{
     Batch, Batches, FeatureCache, FrameBatcher, MixingBatcher, MixingOptions, PatchBatcher,
     TranscriptionSet,
@@ -8,16 +11,15 @@ use polyphon_datasets::{
 use polyphon_features::FeatureSpec;
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
-use polyphon_models::{
-    adam, bce_loss, step, training_device, union_consistency_loss, Architecture, Network,
-    Precision, TranscriptionModel, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
+use polyphon_models::transcription::{
+    Architecture, Network, TranscriptionModel, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
 };
+use polyphon_models::{bce_loss, step, training_device, union_consistency_loss, Precision};
 use polyphon_plot::{line_chart, Series};
-use polyphon_synth::manifest::Split;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::Counts;
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
+use crate::trainer::{train, EpochRecord, LoopSettings, Outcome, Progress, Task};
 use crate::{FrameScores, Result, TrainError, TranscriptionTrainConfig};
 
 /// One line of the training log.
@@ -29,62 +31,43 @@ pub struct EpochLog {
     pub seconds: f64,
 }
 
-/// What a finished (or stopped) run produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainOutcome {
-    pub epochs: Vec<EpochLog>,
-    /// The model with the best validation F1, half precision: `<out>/model.json` + `.bpk`.
-    pub best_model: PathBuf,
-    pub best_valid: FrameScores,
-}
-
-/// Progress reports for a caller's progress bar.
-pub enum Progress<'a> {
-    Loaded {
-        train_frames: usize,
-        valid_frames: usize,
-    },
-    EpochStart {
-        epoch: usize,
-        batches: usize,
-    },
-    Batch {
-        loss: f32,
-    },
-    EpochEnd(&'a EpochLog),
-}
-
-/// Where a run stands, written after every epoch.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct RunState {
-    completed_epochs: usize,
-    best_f1: f64,
-    best_valid: FrameScores,
-    epochs_without_improvement: usize,
-    log: Vec<EpochLog>,
+impl EpochRecord for EpochLog {
+    fn improves_on(&self, best: &Self) -> bool {
+        self.valid.f1 > best.valid.f1
+    }
 }
 
 /// Trains on the `train` split of `manifest`, validating on its `valid` split.
 ///
 /// Features are computed once into `cache_dir`. Everything the run writes goes to `out`:
-/// `config.json`, `log.csv`, `state.json`, the last epoch's checkpoint (`checkpoint.bpk`,
-/// `optimizer.bpk`) and the best model (`model.json` + `model.bpk`). With `resume`, a run
-/// continues after the last completed epoch of the same configuration.
+/// `config.json`, `log.csv`, `loss.png`, `state.json`, the last epoch's checkpoint
+/// (`checkpoint.bpk`, `optimizer.bpk`) and the best model by validation frame F1
+/// (`model.json` + `model.bpk`). With `resume`, a run continues after the last completed epoch
+/// of the same configuration.
 pub fn train_transcription(
     config: &TranscriptionTrainConfig,
     manifest: &Path,
     cache_dir: &Path,
     out: &Path,
     resume: bool,
-    mut progress: impl FnMut(Progress),
-) -> Result<TrainOutcome> {
+    progress: impl FnMut(Progress<EpochLog>),
+) -> Result<Outcome<EpochLog>> {
     let architecture: Architecture = config.architecture.parse()?;
     // The data first: a bad manifest leaves no run folder behind.
     let cache = FeatureCache::new(cache_dir, "kelz2016", FeatureSpec::kelz2016())?;
     let (lowest, keys) = (architecture.lowest_pitch(), architecture.num_outputs());
-    let train = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
+    let train_set = TranscriptionSet::load(manifest, Split::Train, &cache, lowest, keys)?;
     let valid = TranscriptionSet::load(manifest, Split::Valid, &cache, lowest, keys)?;
-    let files = RunFiles::new(out);
+    let batcher = batcher(architecture, &train_set, config, manifest)?;
+    let mut task = TranscriptionTask {
+        architecture,
+        config,
+        train: train_set,
+        valid,
+        batcher,
+        batches: 0,
+        device: training_device(),
+    };
     // The epoch limit may grow on resume; everything else must stay as it was.
     let same = |saved: &TranscriptionTrainConfig, now: &TranscriptionTrainConfig| {
         TranscriptionTrainConfig {
@@ -92,57 +75,107 @@ pub fn train_transcription(
             ..saved.clone()
         } == *now
     };
-    let mut state: RunState = prepare_run(config, &files.config, &files.state, out, resume, same)?;
-
-    progress(Progress::Loaded {
-        train_frames: train.frames(),
-        valid_frames: valid.frames(),
-    });
-
-    let device = training_device();
-    device.seed(config.seed);
-    let (mut network, mut optimizer) = if state.completed_epochs > 0 {
-        load_checkpoint(architecture, &files, &device)?
-    } else {
-        (Network::new(architecture, &device), adam())
+    let settings = LoopSettings {
+        epochs: config.epochs,
+        patience: config.patience,
+        seed: config.seed,
     };
-    let mut batcher = batcher(architecture, &train, config, manifest)?;
+    train(&mut task, config, same, settings, out, resume, progress)
+}
 
-    for epoch in state.completed_epochs..config.epochs {
-        if state.epochs_without_improvement >= config.patience {
-            break;
-        }
-        let started = Instant::now();
-        batcher.start_epoch(epoch as u64);
-        device.seed(config.seed.wrapping_add(1 + epoch as u64));
-        let batches = match config.max_batches_per_epoch {
-            0 => batcher.batches_per_epoch(),
-            cap => cap.min(batcher.batches_per_epoch()),
-        };
-        progress(Progress::EpochStart { epoch, batches });
-        let mut loss_sum = 0.0f64;
-        for _ in 0..batches {
-            let batch = batcher.next_batch(&train).expect("batches counted");
-            let (next, loss) = train_step(network, &mut optimizer, &batch, keys, config, &device);
-            network = next;
-            loss_sum += loss as f64;
-            progress(Progress::Batch { loss });
-        }
-        let valid_scores = validate(&network, &valid, config)?;
-        let log = EpochLog {
-            epoch,
-            train_loss: loss_sum / batches.max(1) as f64,
-            valid: valid_scores,
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        progress(Progress::EpochEnd(&log));
-        finish_epoch(&mut state, log, &network, &optimizer, &files)?;
+/// The transcription job of the loop.
+struct TranscriptionTask<'a> {
+    architecture: Architecture,
+    config: &'a TranscriptionTrainConfig,
+    train: TranscriptionSet,
+    valid: TranscriptionSet,
+    batcher: Box<dyn Batches>,
+    batches: usize,
+    device: Device,
+}
+
+impl Task for TranscriptionTask<'_> {
+    type Network = Network;
+    type Validation = FrameScores;
+    type Log = EpochLog;
+
+    fn loaded(&self) -> Option<(String, String)> {
+        Some((
+            format!("{} frames", self.train.frames()),
+            format!("{} frames", self.valid.frames()),
+        ))
     }
-    Ok(TrainOutcome {
-        epochs: state.log.clone(),
-        best_model: files.best,
-        best_valid: state.best_valid,
-    })
+
+    fn initial_network(&self, device: &Device) -> Result<Network> {
+        Ok(Network::new(self.architecture, device))
+    }
+
+    fn fresh_network(&self, device: &Device) -> Result<Network> {
+        self.initial_network(device)
+    }
+
+    fn start_epoch(&mut self, epoch: usize) -> Result<usize> {
+        self.batcher.start_epoch(epoch as u64);
+        self.batches = match self.config.max_batches_per_epoch {
+            0 => self.batcher.batches_per_epoch(),
+            cap => cap.min(self.batcher.batches_per_epoch()),
+        };
+        Ok(self.batches)
+    }
+
+    fn train_batch(
+        &mut self,
+        network: Network,
+        optimizer: &mut ModuleOptimizer,
+        _epoch: usize,
+    ) -> Result<(Network, f32)> {
+        let batch = self
+            .batcher
+            .next_batch(&self.train)
+            .expect("batches counted");
+        let keys = self.architecture.num_outputs();
+        Ok(train_step(
+            network,
+            optimizer,
+            &batch,
+            keys,
+            self.config,
+            &self.device,
+        ))
+    }
+
+    fn validate(&mut self, network: &Network) -> Result<FrameScores> {
+        validate(network, &self.valid, self.config)
+    }
+
+    fn log(&self, epoch: usize, train_loss: f64, valid: FrameScores, seconds: f64) -> EpochLog {
+        EpochLog {
+            epoch,
+            train_loss,
+            valid,
+            seconds,
+        }
+    }
+
+    fn save_model(&self, network: &Network, path: &Path) -> Result<()> {
+        Ok(TranscriptionModel::new(network.clone()).save_with(path, Precision::F16)?)
+    }
+
+    fn log_csv(&self, log: &[EpochLog]) -> String {
+        let mut text =
+            String::from("epoch,train_loss,valid_precision,valid_recall,valid_f1,seconds\n");
+        for e in log {
+            text.push_str(&format!(
+                "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
+                e.epoch, e.train_loss, e.valid.precision, e.valid.recall, e.valid.f1, e.seconds
+            ));
+        }
+        text
+    }
+
+    fn write_curves(&self, log: &[EpochLog], path: &Path) -> Result<()> {
+        write_loss_curve(path, log)
+    }
 }
 
 /// Frames with context for the ConvNets (fresh mixtures of the training files with
@@ -265,43 +298,6 @@ fn validate(
     Ok(counts.scores())
 }
 
-fn load_checkpoint(
-    architecture: Architecture,
-    files: &RunFiles,
-    device: &Device,
-) -> Result<(Network, ModuleOptimizer)> {
-    run::load_checkpoint(
-        Network::new(architecture, device),
-        &files.weights,
-        &files.optimizer,
-    )
-}
-
-/// Records the epoch: best model if it improved, checkpoint, state and log, in that order,
-/// so that a run killed at any point resumes from a consistent epoch.
-fn finish_epoch(
-    state: &mut RunState,
-    log: EpochLog,
-    network: &Network,
-    optimizer: &ModuleOptimizer,
-    files: &RunFiles,
-) -> Result<()> {
-    if log.valid.f1 > state.best_f1 || state.log.is_empty() {
-        TranscriptionModel::new(network.clone()).save_with(&files.best, Precision::F16)?;
-        state.best_f1 = log.valid.f1;
-        state.best_valid = log.valid;
-        state.epochs_without_improvement = 0;
-    } else {
-        state.epochs_without_improvement += 1;
-    }
-    save_checkpoint(network, &files.weights, optimizer, &files.optimizer)?;
-    state.log.push(log);
-    state.completed_epochs = state.log.len();
-    write_json(&files.state, state)?;
-    write_log_csv(&files.log_csv, &state.log)?;
-    write_loss_curve(&files.loss_png, &state.log)
-}
-
 /// Training loss and validation precision, recall and F1 per epoch, as a PNG.
 fn write_loss_curve(path: &Path, log: &[EpochLog]) -> Result<()> {
     let per_epoch = |value: fn(&EpochLog) -> f64| -> Vec<(f64, f64)> {
@@ -337,15 +333,4 @@ fn write_loss_curve(path: &Path, log: &[EpochLog]) -> Result<()> {
         path: e.path,
         detail: e.detail,
     })
-}
-
-fn write_log_csv(path: &Path, log: &[EpochLog]) -> Result<()> {
-    let mut text = String::from("epoch,train_loss,valid_precision,valid_recall,valid_f1,seconds\n");
-    for e in log {
-        text.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.1}\n",
-            e.epoch, e.train_loss, e.valid.precision, e.valid.recall, e.valid.f1, e.seconds
-        ));
-    }
-    write_atomically(path, text.as_bytes())
 }

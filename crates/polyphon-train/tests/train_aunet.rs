@@ -22,6 +22,10 @@ fn the_aunet_trains_on_patches_and_its_model_loads() {
     // Two 50-frame training files: one patch each, one patch per step.
     assert_eq!(outcome.epochs.len(), 1);
     assert!(outcome.epochs[0].train_loss.is_finite() && outcome.epochs[0].train_loss > 0.0);
-    let model = polyphon_models::TranscriptionModel::load(&outcome.best_model).unwrap();
-    assert_eq!(model.architecture(), polyphon_models::Architecture::AuNet);
+    let model =
+        polyphon_models::transcription::TranscriptionModel::load(&outcome.best_model).unwrap();
+    assert_eq!(
+        model.architecture(),
+        polyphon_models::transcription::Architecture::AuNet
+    );
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::{write_wav, WavFormat};
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
 use polyphon_train::{train_separation, SeparationTrainConfig};
 
 fn tone(hz: f32, n: usize) -> Vec<f32> {
@@ -111,8 +111,7 @@ fn sdr_fine_tuning_starts_from_a_model_and_resumes() {
         false,
         |_| {},
     )
-    .err()
-    .expect("sources differ");
+    .expect_err("sources differ");
     assert!(error.to_string().contains("model of bass,flute"), "{error}");
     assert!(
         !dir.path().join("w").exists(),

@@ -11,10 +11,10 @@ mod markdown;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 
 use crate::analysis::Group;
-use crate::plot::bar_chart;
+use crate::plot::bar_chart_png;
 use crate::summary::EntanglementReport;
 use crate::{AnalysisError, Result};
 
@@ -88,20 +88,10 @@ pub fn chart_title(report: &EntanglementReport, group: Group, top: usize) -> Str
 }
 
 fn chart_png(report: &EntanglementReport, group: Group, top: usize) -> Result<Vec<u8>> {
-    let image = bar_chart(&chart_title(report, group, top), &report.top(group, top));
-    let mut bytes = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut bytes)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .map_err(|e| AnalysisError::Invalid(format!("cannot encode a PNG chart: {e}")))?;
-    Ok(bytes)
+    let title = chart_title(report, group, top);
+    bar_chart_png(&title, &report.top(group, top))
+        .map_err(|e| AnalysisError::Invalid(format!("cannot draw the {title} chart: {e}")))
 }
-
-use image::ImageEncoder;
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = AtomicFile::create(path)?;

@@ -22,7 +22,7 @@
 //! 2016, on the constant-Q transform), on the pooled spectrum rather than the image, so it
 //! trains in seconds per epoch.
 //!
-//! Measured (docs/instruments.md, session 11): on unseen SoundFonts' notes it is far below
+//! Measured (docs/results.md): on unseen SoundFonts' notes it is far below
 //! the `mlp` (89–92 % against 96–97 %; with one range 86 %), so it is kept for comparison,
 //! not used: an instrument's body resonances sit at fixed frequencies, not at fixed
 //! distances from the pitch, and the per-band weights use them.

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::store::{InstrumentNetDescription, InstrumentNetModel};
-use crate::store::read_sidecar;
+use crate::storage::read_sidecar;
 use crate::{ModelError, Result};
 
 /// Value of an ensemble sidecar's `format`.
@@ -140,6 +140,12 @@ impl InstrumentEnsemble {
         sum.iter_mut().for_each(|p| *p /= count);
         Ok(sum)
     }
+}
+
+/// Whether a sidecar's `format` is an instrument network's or an ensemble of them (rather
+/// than another model file's).
+pub fn is_instrument_net_format(format: &str) -> bool {
+    matches!(format, super::store::FORMAT | ENSEMBLE_FORMAT)
 }
 
 /// The `format` field of a sidecar's text, if it has one.

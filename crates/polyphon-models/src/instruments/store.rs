@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::{InstrumentNet, Loss, NetSpec};
-use crate::store::{read_sidecar, read_weights, save_module};
+use crate::storage::{read_sidecar, read_weights, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 /// Value of the sidecar's `format`: how `polyphon classify` tells a network from a GBDT.
@@ -181,12 +181,6 @@ impl InstrumentNetModel {
     }
 }
 
-/// Whether a sidecar's `format` is an instrument network's or an ensemble of them (rather
-/// than another model file's).
-pub fn is_instrument_net_format(format: &str) -> bool {
-    matches!(format, FORMAT | super::ensemble::ENSEMBLE_FORMAT)
-}
-
 fn parse(text: &str, sidecar: &Path) -> Result<InstrumentNetDescription> {
     let description: InstrumentNetDescription =
         serde_json::from_str(text).map_err(|source| ModelError::Sidecar {
@@ -246,7 +240,8 @@ mod tests {
             assert!(model.predict(&images[1..]).is_err());
         }
         let written = std::fs::read_to_string(&sidecar).unwrap();
-        let format = super::super::ensemble::format_of(&written).unwrap();
+        use super::super::ensemble::{format_of, is_instrument_net_format};
+        let format = format_of(&written).unwrap();
         assert!(is_instrument_net_format(&format));
         assert!(!is_instrument_net_format("polyphon-instruments-gbdt-1"));
     }

@@ -8,7 +8,7 @@ use burn::nn::{BatchNorm, Dropout, PaddingConfig2d};
 use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::{Device, Tensor};
 
-use crate::model::layers::{batch_norm, dropout};
+use crate::layers::{batch_norm, dropout};
 
 const KERNEL: [usize; 2] = [5, 5];
 const STRIDE: [usize; 2] = [2, 2];

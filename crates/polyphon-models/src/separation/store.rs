@@ -12,7 +12,7 @@ use super::{
     MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_HOP,
     SEPARATION_N_FFT, SEPARATION_SAMPLE_RATE,
 };
-use crate::store::{read_sidecar, read_weights, save_module};
+use crate::storage::{read_sidecar, read_weights, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 const FORMAT: &str = "polyphon-separation-model";

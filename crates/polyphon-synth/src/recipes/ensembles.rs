@@ -21,8 +21,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{write_manifest, ManifestEntry, Split};
-use crate::notes::{normalize_notes, read_midi_parts, Note};
 use crate::output::{run_jobs, Example, ExamplePaths};
 use crate::recipes::fluid::round_micro;
 use crate::recipes::mixtures::{finished_mixture, stem_file, write_mixture};
@@ -33,8 +31,10 @@ use crate::recipes::phrases::CHORD_FAMILIES;
 use crate::recipes::pieces::{midi_files, no_readable_midi, piece_name};
 use crate::recipes::RecipeReport;
 use crate::render::render_notes_to_length;
-use crate::rng::SeededRng;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::SeededRng;
+use polyphon_core::{normalize_notes, read_midi_parts, Note};
 
 /// Seconds rendered before an excerpt and then cut, so that held notes do not start struck.
 pub const PREROLL: f64 = 1.0;
@@ -309,7 +309,7 @@ fn draw_ensemble(
         let voice = |part: usize, instrument: usize, rng: &mut SeededRng| {
             let range = playable_range(&instruments[instrument]);
             let pitches: Vec<u8> = sounding_in(&pieces[piece].parts[part], start, end)
-                .map(|n| n.pitch)
+                .map(|n| n.key())
                 .collect();
             Voice {
                 part,
@@ -407,7 +407,7 @@ pub fn excerpt(
             Note::new(
                 (n.onset - from).max(0.0),
                 (n.offset - from).min(length),
-                fold_into(n.pitch as i32 + shift, range),
+                fold_into(n.key() as i32 + shift, range),
                 velocity,
             )
         })
@@ -471,7 +471,7 @@ fn render_ensemble(
         audio.push(samples);
         labels.extend(player_notes(player, job.start, options.seconds));
     }
-    crate::notes::sort_notes(&mut labels);
+    polyphon_core::sort_notes(&mut labels);
     write_mixture(&paths, audio, &stems, render.sample_rate, &labels)
 }
 

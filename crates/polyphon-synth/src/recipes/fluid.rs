@@ -8,14 +8,14 @@
 
 use std::path::PathBuf;
 
-use crate::manifest::{train_valid_split, write_manifest, ManifestEntry, Split};
-use crate::notes::{normalize_notes, Note};
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
 use crate::recipes::RecipeReport;
 use crate::render::{render_notes, Instrument, RenderSettings};
-use crate::rng::SeededRng;
 use crate::soundfont::LoadedSoundFont;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::{train_valid_split, write_manifest, ManifestEntry, Split};
+use polyphon_core::SeededRng;
+use polyphon_core::{normalize_notes, Note};
 
 #[derive(Debug, Clone)]
 pub struct FluidOptions {

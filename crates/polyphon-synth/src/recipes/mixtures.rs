@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 use polyphon_audio::{read_mono, write_wav, Downmix, WavFormat};
 
-use crate::manifest::{read_manifest, write_manifest, ManifestEntry, Split};
-use crate::notes::{read_csv, sort_notes, Note};
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
 use crate::recipes::fluid::round_micro;
 use crate::recipes::{path_safe, RecipeReport};
 use crate::render::prevent_clipping;
-use crate::rng::SeededRng;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::{read_manifest, write_manifest, ManifestEntry, Split};
+use polyphon_core::SeededRng;
+use polyphon_core::{read_csv, sort_notes, Note};
 
 #[derive(Debug, Clone)]
 pub struct MixturesOptions {
@@ -317,7 +317,7 @@ fn mixture_notes(
 ) -> Result<Vec<Note>> {
     let mut notes = Vec::new();
     for &member in &job.members {
-        notes.extend(read_csv(&notes_dir.join(&entries[member].labels_csv))?);
+        notes.extend(read_csv(notes_dir.join(&entries[member].labels_csv))?);
     }
     sort_notes(&mut notes);
     Ok(notes)

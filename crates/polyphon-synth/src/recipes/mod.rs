@@ -35,6 +35,35 @@ pub struct RecipeReport {
     pub wall: Duration,
 }
 
+impl std::fmt::Display for RecipeReport {
+    /// The data sets' table, the totals, and where the manifests are.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.summary.table())?;
+        writeln!(
+            f,
+            "\n{} audio files ({:.2} h): {} rendered, {} already there, {} failed; {:.1} s of audio per second ({:.0} s wall)",
+            self.audio_files,
+            self.audio_seconds / 3600.0,
+            self.rendered_files,
+            self.reused_files,
+            self.failures.len(),
+            self.speed(),
+            self.wall.as_secs_f64()
+        )?;
+        if self.stale_removed > 0 {
+            let removed = self.stale_removed;
+            writeln!(
+                f,
+                "removed {removed} half-written files left by killed runs"
+            )?;
+        }
+        for manifest in &self.manifests {
+            writeln!(f, "manifest: {}", manifest.display())?;
+        }
+        Ok(())
+    }
+}
+
 impl RecipeReport {
     fn absorb<T>(&mut self, run: &RunResult<T>) {
         self.failures.extend(run.failures.iter().cloned());

@@ -10,22 +10,22 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use polyphon_audio::AtomicFile;
+use polyphon_core::AtomicFile;
 use serde::Serialize;
 
 use crate::levels::{
     check_velocity_response, decibels, match_level, measure_level, reference_note, same_sound,
     REFERENCE_VELOCITY,
 };
-use crate::manifest::{write_manifest, ManifestEntry, Split};
-use crate::notes::Note;
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
 use crate::recipes::fluid::round_micro;
 use crate::recipes::RecipeReport;
 use crate::render::{render_notes_to_length, Instrument, RenderSettings};
-use crate::rng::SeededRng;
 use crate::soundfont::LoadedSoundFont;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::Note;
+use polyphon_core::SeededRng;
 
 /// An NSynth instrument family with the GM programs that stand for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,25 @@ pub struct Family {
 }
 
 /// The six families of the issue, with GM programs and playable ranges.
+/// The default families named in `names`, in that order; an unknown name is an error that
+/// lists the known ones.
+pub fn families_named(names: &[String]) -> Result<Vec<Family>> {
+    let known = default_families();
+    names
+        .iter()
+        .map(|name| {
+            known
+                .iter()
+                .find(|f| f.name == name)
+                .cloned()
+                .ok_or_else(|| {
+                    let all: Vec<&str> = known.iter().map(|f| f.name).collect();
+                    SynthError::Invalid(format!("unknown family {name:?} ({})", all.join(", ")))
+                })
+        })
+        .collect()
+}
+
 pub fn default_families() -> Vec<Family> {
     let family = |name, id, programs: std::ops::RangeInclusive<u8>, low, high, reference| Family {
         name,

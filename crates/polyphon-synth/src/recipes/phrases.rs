@@ -17,15 +17,15 @@
 
 use std::path::PathBuf;
 
-use crate::manifest::write_manifest;
-use crate::notes::{normalize_notes, Note};
 use crate::output::{finished_example, run_jobs, Example, ExamplePaths};
 use crate::recipes::notes::{
     instrument_entry, plan_instruments, render_example, Family, NoteInstrument, NotesOptions,
 };
 use crate::recipes::RecipeReport;
-use crate::rng::SeededRng;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::write_manifest;
+use polyphon_core::SeededRng;
+use polyphon_core::{normalize_notes, Note};
 
 /// Families that play chords and arpeggios as well as melodies.
 pub(crate) const CHORD_FAMILIES: [&str; 4] = ["keyboard", "guitar", "organ", "vocal"];
@@ -257,7 +257,7 @@ mod tests {
                 assert!(notes.len() >= 2, "{name} {seed}: {notes:?}");
                 for n in &notes {
                     assert!(
-                        (f.lowest_pitch..=f.highest_pitch).contains(&n.pitch),
+                        (f.lowest_pitch..=f.highest_pitch).contains(&n.key()),
                         "{n:?}"
                     );
                     assert!(

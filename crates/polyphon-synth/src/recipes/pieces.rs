@@ -18,14 +18,14 @@ use crate::levels::{
     check_velocity_response, match_level, measure_level, reference_note, same_sound, Level,
     REFERENCE_PITCH, REFERENCE_VELOCITY,
 };
-use crate::manifest::{split_by_synthesizer, write_manifest, ManifestEntry, Split};
-use crate::notes::{normalize_notes, read_midi, Note};
 use crate::output::{finished_example, run_jobs, write_example, Example, ExamplePaths};
 use crate::recipes::fluid::round_micro;
 use crate::recipes::{path_safe, RecipeReport};
 use crate::render::{prevent_clipping, render_notes, Instrument, RenderSettings};
 use crate::soundfont::LoadedSoundFont;
 use crate::{Result, SynthError};
+use polyphon_core::manifest::{split_by_synthesizer, write_manifest, ManifestEntry, Split};
+use polyphon_core::{normalize_notes, read_midi_parts, CoreError, Note};
 
 /// The piano's keys, A0 to C8.
 pub const PIANO_LOWEST: u8 = 21;
@@ -261,7 +261,7 @@ pub fn load_pieces(options: &PiecesOptions, report: &mut RecipeReport) -> Result
         pieces.len(),
         pieces
             .iter()
-            .map(|p| crate::notes::notes_end(&p.notes))
+            .map(|p| polyphon_core::notes_end(&p.notes))
             .sum::<f64>()
             / 3600.0
     ));
@@ -293,16 +293,18 @@ pub(crate) fn no_readable_midi(dir: &Path, failures: &[String]) -> SynthError {
 
 /// Reads a piece, keeps the piano's keys and resolves what one channel cannot play.
 pub fn load_piece(path: &Path) -> Result<Piece> {
-    let notes: Vec<Note> = read_midi(path)?
+    let notes: Vec<Note> = read_midi_parts(path)?
         .into_iter()
-        .filter(|n| (PIANO_LOWEST..=PIANO_HIGHEST).contains(&n.pitch))
+        .flatten()
+        .filter(|n| (PIANO_LOWEST..=PIANO_HIGHEST).contains(&n.key()))
         .collect();
     let notes = normalize_notes(&notes);
     if notes.is_empty() {
-        return Err(SynthError::Midi {
+        return Err(CoreError::Midi {
             path: path.to_path_buf(),
             detail: "no notes within the piano's range".into(),
-        });
+        }
+        .into());
     }
     Ok(Piece {
         name: piece_name(path),

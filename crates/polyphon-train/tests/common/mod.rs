@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::{write_wav, WavFormat};
-use polyphon_synth::manifest::{write_manifest, ManifestEntry, Split};
-use polyphon_synth::notes::{write_csv, Note};
+use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
+use polyphon_core::{write_csv, Note};
 
 /// Two training files and one validation file of single piano-range tones.
 pub fn tiny_set(dir: &Path) -> PathBuf {
@@ -28,7 +28,7 @@ pub fn tiny_set(dir: &Path) -> PathBuf {
         )
         .unwrap();
         write_csv(
-            &dir.join(format!("{name}.csv")),
+            dir.join(format!("{name}.csv")),
             &[Note::new(0.0, 0.5, pitch, 100)],
         )
         .unwrap();
