@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Does a logarithmic band scale help the single-label instrument trees? The probe run before
-`polyphon train instruments --bands log` was written (docs/instruments.md, session 8).
+"""Does a logarithmic band scale help the single-label instrument trees? A probe in Python that
+compares mel and log bands with the same classifier, the check behind `polyphon train
+instruments --bands log` (its results: docs/results.md, "Single-label: mel or log bands").
 
 For every note of a `polyphon synth notes` manifest it pools two spectrograms as polyphon's
 trees do (mean and standard deviation of each band's dB over 4 equal time segments, dB re the
