@@ -160,6 +160,85 @@ fn label_row(set: &TranscriptionSet, piece: u32, frame: usize) -> impl Iterator<
         .map(|&active| active as u8 as f32)
 }
 
+/// Shuffled batches of whole sequences of `frames` consecutive frames with `context` rows
+/// around each (the ConvNet trained on sequences: one forward pass gives all their frames,
+/// its convolutions shared between neighbouring windows). Sequences start every `frames`
+/// frames of a piece, the last one ending at the piece's end (so it may overlap the one before);
+/// context and the frames of a piece shorter than a sequence repeat its edge frames, the
+/// latter with the last frame's labels. A batch holds `batch_frames / frames` sequences.
+pub struct SequenceBatcher {
+    order: ShuffledOrder,
+    frames: usize,
+    context: usize,
+}
+
+impl SequenceBatcher {
+    pub fn new(
+        set: &TranscriptionSet,
+        batch_frames: usize,
+        frames: usize,
+        context: usize,
+        seed: u64,
+    ) -> Self {
+        let frames = frames.max(1);
+        let order = set
+            .pieces
+            .iter()
+            .enumerate()
+            .flat_map(|(p, piece)| {
+                let last = piece.features.frames.saturating_sub(frames);
+                let starts = (0..last).step_by(frames).chain(std::iter::once(last));
+                starts.map(move |start| (p as u32, start as u32))
+            })
+            .collect();
+        let sequences = (batch_frames / frames).max(1);
+        Self {
+            order: ShuffledOrder::new(order, sequences, seed),
+            frames,
+            context,
+        }
+    }
+}
+
+impl Batches for SequenceBatcher {
+    fn start_epoch(&mut self, epoch: u64) {
+        self.order.start_epoch(epoch);
+    }
+
+    fn batches_per_epoch(&self) -> usize {
+        self.order.batches_per_epoch()
+    }
+
+    fn next_batch(&mut self, set: &TranscriptionSet) -> Option<Batch> {
+        let (frames, context) = (self.frames, self.context);
+        let picks = self.order.next_picks()?;
+        let first = &set.pieces[picks[0].0 as usize];
+        let (bins, keys) = (first.features.bins, first.labels.n_pitches);
+        let rows = frames + 2 * context;
+        let mut inputs = Vec::with_capacity(picks.len() * rows * bins);
+        let mut targets = Vec::with_capacity(picks.len() * frames * keys);
+        for &(p, start) in picks {
+            let piece = &set.pieces[p as usize];
+            let last = piece.features.frames as i64 - 1;
+            let row = |offset: i64| (start as i64 + offset).clamp(0, last) as usize;
+            for offset in -(context as i64)..(frames + context) as i64 {
+                inputs.extend_from_slice(piece.features.row(row(offset)));
+            }
+            for offset in 0..frames as i64 {
+                targets.extend(label_row(set, p, row(offset)));
+            }
+        }
+        Some(Batch {
+            inputs,
+            input_shape: [picks.len(), 1, rows, bins],
+            targets,
+            target_rows: picks.len() * frames,
+            size: picks.len() * frames,
+            parts: Vec::new(),
+        })
+    }
+}
+
 /// Shuffled batches of patches, `frames` × `bins` (the AUNet's input): patches start every
 /// `hop` frames of every piece; bins beyond the features' and frames beyond a piece's end
 /// are zeros, with silent targets.

@@ -5,8 +5,9 @@
 //! * [`TranscriptionSet`] pairs the cached log-filtered spectrogram of every file of a
 //!   manifest split with its frame labels, derived from the CSV note list by
 //!   [`polyphon_core::frame_labels`], the one label rule.
-//! * [`FrameBatcher`] draws shuffled batches of frames with context windows, and
-//!   [`PatchBatcher`] of fixed-size patches, both seeded ([`Batches`]).
+//! * [`FrameBatcher`] draws shuffled batches of frames with context windows,
+//!   [`SequenceBatcher`] of whole sequences of frames and [`PatchBatcher`] of fixed-size
+//!   patches, all seeded ([`Batches`]).
 //! * [`MixingBatcher`] sums the audio of randomly drawn files of a split into new mixtures
 //!   on the fly, labels being the union of their notes (a disentangling scheme).
 //! * [`SeparationSet`] holds the magnitude spectrograms of mixtures and their stems, and
@@ -18,7 +19,7 @@ mod mixing;
 mod separation;
 mod transcription;
 
-pub use batches::{Batch, Batches, FrameBatcher, PatchBatcher};
+pub use batches::{Batch, Batches, FrameBatcher, PatchBatcher, SequenceBatcher};
 pub use cache::{CachedFeatures, FeatureCache};
 pub use mixing::{MixingBatcher, MixingOptions};
 pub use separation::{

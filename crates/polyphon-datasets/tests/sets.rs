@@ -5,7 +5,9 @@ use std::path::Path;
 use polyphon_audio::{write_wav, WavFormat};
 use polyphon_core::manifest::{write_manifest, ManifestEntry, Split};
 use polyphon_core::{write_csv, Note};
-use polyphon_datasets::{Batches, FeatureCache, FrameBatcher, PatchBatcher, TranscriptionSet};
+use polyphon_datasets::{
+    Batches, FeatureCache, FrameBatcher, PatchBatcher, SequenceBatcher, TranscriptionSet,
+};
 use polyphon_features::FeatureSpec;
 
 fn tone(path: &Path, seconds: f32) {
@@ -122,4 +124,41 @@ fn patches_tile_each_piece_zero_padded_with_their_labels() {
     assert_eq!(patches, 4);
     // Note frames 10..90 of a seen through 0..64, 32..96 and 64..100, and b's 30.
     assert_eq!(positives, (54 + 58 + 26 + 30) as f32);
+}
+
+#[test]
+fn sequences_tile_each_piece_with_context_and_their_frames_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tiny_set(dir.path());
+    let cache =
+        FeatureCache::new(dir.path().join("cache"), "kelz", FeatureSpec::kelz2016()).unwrap();
+    let set = TranscriptionSet::load(&manifest, Split::Train, &cache, 21, 88).unwrap();
+    // a (100 frames): sequences at 0, 40, 60 (the last ends at the end); b (50): 0, 10.
+    let mut batcher = SequenceBatcher::new(&set, 80, 40, 2, 5);
+    assert_eq!(batcher.batches_per_epoch(), 3);
+    let (mut sequences, mut positives) = (0, 0.0);
+    while let Some(batch) = batcher.next_batch(&set) {
+        let count = batch.input_shape[0];
+        assert_eq!(batch.input_shape, [count, 1, 44, 229]);
+        assert_eq!((batch.size, batch.target_rows), (count * 40, count * 40));
+        assert_eq!(batch.targets.len(), count * 40 * 88);
+        // Each sequence's first row is its first frame's context: inside a, or the piece's
+        // first frame repeated.
+        sequences += count;
+        positives += batch.targets.iter().sum::<f32>();
+    }
+    assert_eq!(sequences, 5);
+    // a: note frames 10..90 seen through 0..40, 40..80 and 60..100: 30 + 40 + 30; b: frames
+    // 10..40 through 0..40 and 10..50: 30 + 30.
+    assert_eq!(positives, (30 + 40 + 30 + 30 + 30) as f32);
+    // The context of a's first sequence repeats its first frame.
+    let piece = set.pieces.iter().position(|p| p.file == "a.wav").unwrap();
+    let mut one = SequenceBatcher::new(&set, 40, 40, 2, 5);
+    while let Some(batch) = one.next_batch(&set) {
+        let row = |i: usize| &batch.inputs[i * 229..(i + 1) * 229];
+        if row(2) == set.pieces[piece].features.row(0) {
+            assert_eq!(row(0), row(2));
+            assert_eq!(row(1), row(2));
+        }
+    }
 }

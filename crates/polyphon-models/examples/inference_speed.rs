@@ -3,11 +3,13 @@
 //! `cargo run --release -p polyphon-models --example inference_speed [-- SECONDS [CHUNK...]]`
 //! times `TranscriptionModel::predict` on SECONDS (default 60) of random features at 100
 //! frames/s, for the ConvNet at each chunk size (default 256 512 1024) and once for the
-//! SmallConvNet and the AUNet.
+//! SmallConvNet and the AUNet, then for the ConvNet's native path (`NativeConvNet`).
 
 use std::time::Instant;
 
-use polyphon_models::transcription::{Architecture, TranscriptionModel, INPUT_BINS};
+use polyphon_models::transcription::{
+    Architecture, NativeConvNet, Network, TranscriptionModel, INPUT_BINS,
+};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -31,8 +33,26 @@ fn main() {
         .collect();
     runs.push((Architecture::SmallConvNet, 1024));
     runs.push((Architecture::AuNet, 512));
+    let model = TranscriptionModel::untrained(Architecture::ConvNet);
+    let Network::ConvNet(net) = model.network() else {
+        unreachable!()
+    };
+    let native = NativeConvNet::new(net).unwrap();
+    native.predict(&features[..300 * INPUT_BINS]);
+    let start = Instant::now();
+    let out = native.predict(&features);
+    let elapsed = start.elapsed().as_secs_f64();
+    assert_eq!(out.len(), frames * 88);
+    println!(
+        "native ConvNet: {frames} frames in {elapsed:.2} s = {:.0} frames/s ({:.1}x realtime)",
+        frames as f64 / elapsed,
+        frames as f64 / 100.0 / elapsed
+    );
     for (architecture, chunk) in runs {
-        let model = TranscriptionModel::untrained(architecture).with_chunk_frames(chunk);
+        let model = TranscriptionModel::untrained(architecture)
+            .with_engine(polyphon_models::transcription::Engine::Burn)
+            .unwrap()
+            .with_chunk_frames(chunk);
         // Warm-up on a short input.
         model.predict(&features[..300 * INPUT_BINS], 300).unwrap();
         let start = Instant::now();

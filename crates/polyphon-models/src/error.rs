@@ -31,6 +31,20 @@ pub enum ModelError {
     Unsupported { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Record { path: PathBuf, message: String },
+    #[error("the {engine} engine does not run the {architecture} (it runs the ConvNet only)")]
+    UnsupportedEngine {
+        engine: &'static str,
+        architecture: &'static str,
+    },
+    #[error(
+        "ONNX Runtime could not be loaded from {path}: {message} (set ORT_DYLIB_PATH to a \
+         libonnxruntime.so of version 1.22 or later, such as the one in the onnxruntime wheel)"
+    )]
+    OrtLibrary { path: PathBuf, message: String },
+    #[error("ONNX Runtime: {0}")]
+    Ort(String),
+    #[error("this build has no {0} engine (build with the crate feature `{0}`)")]
+    EngineNotBuilt(&'static str),
     #[error("reading tensor data: {0}")]
     TensorData(String),
 }

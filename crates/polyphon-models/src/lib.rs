@@ -19,6 +19,7 @@ mod device;
 mod error;
 pub mod instruments;
 pub(crate) mod layers;
+mod matrix;
 mod params;
 pub mod separation;
 mod storage;

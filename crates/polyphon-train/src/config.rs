@@ -20,6 +20,11 @@ pub struct TranscriptionTrainConfig {
     /// Examples per optimisation step: frames for the ConvNets, 256-frame patches for the
     /// AUNet (use a handful there).
     pub batch_size: usize,
+    /// ConvNet: train on whole sequences of this many consecutive frames (`batch_size /
+    /// sequence_frames` per step), computed with the convolutions shared between neighbouring
+    /// windows ([`polyphon_models::transcription::ConvNet::forward_sequences`]); 0 draws
+    /// single frames. The network is the same either way.
+    pub sequence_frames: usize,
     /// Adam's step size.
     pub learning_rate: f64,
     /// Stop after this many epochs without a better validation frame F1.
@@ -58,6 +63,7 @@ impl Default for TranscriptionTrainConfig {
             architecture: "convnet".into(),
             epochs: 30,
             batch_size: 128,
+            sequence_frames: 0,
             learning_rate: 1e-3,
             patience: 5,
             seed: 2016,

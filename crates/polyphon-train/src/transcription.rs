@@ -6,11 +6,12 @@ use std::path::Path;
 use polyphon_core::manifest::Split;
 use polyphon_datasets::{
     Batch, Batches, FeatureCache, FrameBatcher, MixingBatcher, MixingOptions, PatchBatcher,
-    TranscriptionSet,
+    SequenceBatcher, TranscriptionSet,
 };
 use polyphon_features::FeatureSpec;
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::tensor::{Device, Tensor, TensorData};
+use polyphon_models::transcription::native_train::{train_step_sequences, Dropouts};
 use polyphon_models::transcription::{
     Architecture, Network, TranscriptionModel, CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES,
 };
@@ -66,6 +67,7 @@ pub fn train_transcription(
         valid,
         batcher,
         batches: 0,
+        step: 0,
         device: training_device(),
     };
     // The epoch limit may grow on resume; everything else must stay as it was.
@@ -91,6 +93,8 @@ struct TranscriptionTask<'a> {
     valid: TranscriptionSet,
     batcher: Box<dyn Batches>,
     batches: usize,
+    /// Steps taken in the epoch so far.
+    step: usize,
     device: Device,
 }
 
@@ -116,6 +120,7 @@ impl Task for TranscriptionTask<'_> {
 
     fn start_epoch(&mut self, epoch: usize) -> Result<usize> {
         self.batcher.start_epoch(epoch as u64);
+        self.step = 0;
         self.batches = match self.config.max_batches_per_epoch {
             0 => self.batcher.batches_per_epoch(),
             cap => cap.min(self.batcher.batches_per_epoch()),
@@ -127,12 +132,33 @@ impl Task for TranscriptionTask<'_> {
         &mut self,
         network: Network,
         optimizer: &mut ModuleOptimizer,
-        _epoch: usize,
+        epoch: usize,
     ) -> Result<(Network, f32)> {
         let batch = self
             .batcher
             .next_batch(&self.train)
             .expect("batches counted");
+        self.step += 1;
+        let network = match network {
+            Network::ConvNet(net) if self.config.sequence_frames > 0 => {
+                // The native training step; its dropout masks depend on the seed, the epoch
+                // and the step alone, so a resumed run draws the same ones.
+                let seed = self.config.seed ^ ((epoch as u64) << 32) ^ self.step as u64;
+                let dropouts = Dropouts::of(&net);
+                let (net, loss) = train_step_sequences(
+                    net,
+                    optimizer,
+                    &batch.inputs,
+                    &batch.targets,
+                    batch.input_shape[0],
+                    self.config.learning_rate,
+                    dropouts,
+                    seed,
+                )?;
+                return Ok((Network::ConvNet(net), loss));
+            }
+            other => other,
+        };
         let keys = self.architecture.num_outputs();
         Ok(train_step(
             network,
@@ -189,6 +215,21 @@ fn batcher(
     let invalid = |message: &str| Err(TrainError::Invalid(message.into()));
     if config.consistency_weight > 0.0 && config.mix_max_parts == 0 {
         return invalid("the consistency penalty needs mixtures: set mix_max_parts");
+    }
+    if config.sequence_frames > 0 {
+        if architecture != Architecture::ConvNet {
+            return invalid("training on sequences (sequence_frames) serves the ConvNet");
+        }
+        if config.mix_max_parts > 0 {
+            return invalid("on-the-fly mixing draws single frames: leave sequence_frames at 0");
+        }
+        return Ok(Box::new(SequenceBatcher::new(
+            train,
+            config.batch_size,
+            config.sequence_frames,
+            CONTEXT_FRAMES / 2,
+            config.seed,
+        )));
     }
     Ok(match architecture {
         Architecture::AuNet if config.mix_max_parts > 0 => {

@@ -15,8 +15,13 @@ fn config(epochs: usize) -> TranscriptionTrainConfig {
     }
 }
 
+/// The device's random generator is global: runs in parallel tests would draw from each
+/// other's seeded streams, so the training tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_run_writes_its_files_and_resumes_after_its_last_epoch() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let manifest = tiny_set(dir.path());
     let cache = dir.path().join("cache");
@@ -62,4 +67,47 @@ fn a_run_writes_its_files_and_resumes_after_its_last_epoch() {
         ..config(3)
     };
     assert!(train_transcription(&other, &manifest, &cache, &out, true, |_| {}).is_err());
+}
+
+/// The ConvNet on whole sequences: it learns, resumes as an uninterrupted run, and refuses
+/// the settings sequences do not serve.
+#[test]
+fn a_convnet_trains_on_sequences_and_resumes() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = tiny_set(dir.path());
+    let cache = dir.path().join("cache");
+    let sequences = |epochs| TranscriptionTrainConfig {
+        architecture: "convnet".into(),
+        sequence_frames: 20,
+        batch_size: 40,
+        valid_frames_per_file: 60,
+        ..config(epochs)
+    };
+    let run = |epochs, out: &str, resume| {
+        let out = dir.path().join(out);
+        train_transcription(&sequences(epochs), &manifest, &cache, &out, resume, |_| {})
+    };
+    let whole = run(3, "whole", false).unwrap();
+    assert!(
+        whole.epochs[2].train_loss < whole.epochs[0].train_loss,
+        "{whole:?}"
+    );
+    run(1, "parts", false).unwrap();
+    let resumed = run(3, "parts", true).unwrap();
+    let losses = |o: &polyphon_train::Outcome<polyphon_train::EpochLog>| -> Vec<f64> {
+        o.epochs.iter().map(|e| e.train_loss).collect()
+    };
+    assert_eq!(losses(&whole), losses(&resumed));
+    for (architecture, mix) in [("small-convnet", 0), ("convnet", 2)] {
+        let refused = TranscriptionTrainConfig {
+            architecture: architecture.into(),
+            mix_max_parts: mix,
+            ..sequences(1)
+        };
+        let out = dir.path().join("refused");
+        let error = train_transcription(&refused, &manifest, &cache, &out, false, |_| {});
+        assert!(error.unwrap_err().to_string().contains("sequence"));
+        assert!(!out.exists(), "nothing written");
+    }
 }

@@ -34,6 +34,11 @@ pub struct TranscriptionArgs {
     /// Frames per step, or patches for the AUNet [default: 128].
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// ConvNet: train on sequences of this many consecutive frames, the convolutions shared
+    /// between neighbouring windows (the same network, several times the frames per
+    /// second); 0: single frames [default: 0].
+    #[arg(long, value_name = "FRAMES")]
+    pub sequence_frames: Option<usize>,
     /// Adam's step size [default: 0.001].
     #[arg(long)]
     pub learning_rate: Option<f64>,
@@ -75,6 +80,7 @@ impl TranscriptionArgs {
         set(&mut config.architecture, &self.model);
         set(&mut config.epochs, &self.epochs);
         set(&mut config.batch_size, &self.batch_size);
+        set(&mut config.sequence_frames, &self.sequence_frames);
         set(&mut config.learning_rate, &self.learning_rate);
         set(&mut config.patience, &self.patience);
         set(&mut config.seed, &self.seed);

@@ -5,6 +5,9 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use polyphon_features::ContextWindows;
 
+use std::sync::Arc;
+
+use super::native::NativeConvNet;
 use super::patches::patches;
 use super::{CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES};
 use crate::transcription::{Architecture, Network, INPUT_BINS};
@@ -15,6 +18,37 @@ use crate::{default_device, ModelError, Result};
 /// about 25 MB per 256-frame patch for the AUNet.
 pub const DEFAULT_CHUNK_FRAMES: usize = 512;
 
+/// What computes a network's outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// burn's forward pass on the model's device (every architecture).
+    Burn,
+    /// The native path ([`NativeConvNet`]: folded batch norm, shared convolutions, `gemm`),
+    /// for the ConvNet; the same probabilities to within 1e-4.
+    Native,
+    /// ONNX Runtime, loaded at run time (crate feature `ort`; see [`super::onnx`]), for the
+    /// ConvNet; the same probabilities to within 1e-4.
+    Ort,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Burn => "burn",
+            Self::Native => "native",
+            Self::Ort => "ort",
+        }
+    }
+}
+
+/// The computation behind [`TranscriptionModel::predict`] when it is not burn's.
+#[derive(Debug, Clone)]
+enum FastPath {
+    Native(Arc<NativeConvNet>),
+    #[cfg(feature = "ort")]
+    Ort(Arc<super::onnx::OrtConvNet>),
+}
+
 /// A network in inference mode (batch norm on running statistics, no dropout) with the
 /// windowing its input needs.
 #[derive(Debug, Clone)]
@@ -22,11 +56,14 @@ pub struct TranscriptionModel {
     network: Network,
     device: Device,
     chunk_frames: usize,
+    /// The native or ONNX Runtime path, for the architectures that have one, unless burn was
+    /// asked for.
+    fast: Option<FastPath>,
 }
 
 impl TranscriptionModel {
     /// Wraps a network (trained or not) for inference, on the plain (non-autodiff) device of
-    /// its parameters.
+    /// its parameters; the ConvNet runs on the native engine.
     pub fn new(network: Network) -> Self {
         let network = network.valid();
         let device = network
@@ -34,10 +71,60 @@ impl TranscriptionModel {
             .into_iter()
             .next()
             .unwrap_or_else(default_device);
+        let fast = match &network {
+            // Weights that cannot be read back fall back to burn, which reads them the same way.
+            Network::ConvNet(net) => NativeConvNet::new(net)
+                .ok()
+                .map(|native| FastPath::Native(Arc::new(native))),
+            _ => None,
+        };
         Self {
             network,
             device,
             chunk_frames: DEFAULT_CHUNK_FRAMES,
+            fast,
+        }
+    }
+
+    /// The same model computed by `engine`. The native and ONNX Runtime engines run the
+    /// ConvNet only, so asking for them for another architecture is an error; ONNX Runtime
+    /// loads from [`onnx::default_library`](super::onnx::default_library).
+    pub fn with_engine(mut self, engine: Engine) -> Result<Self> {
+        if engine == self.engine() {
+            return Ok(self);
+        }
+        let Network::ConvNet(net) = &self.network else {
+            if engine == Engine::Burn {
+                return Ok(self);
+            }
+            return Err(ModelError::UnsupportedEngine {
+                engine: engine.name(),
+                architecture: self.architecture().name(),
+            });
+        };
+        self.fast = match engine {
+            Engine::Burn => None,
+            Engine::Native => Some(FastPath::Native(Arc::new(NativeConvNet::new(net)?))),
+            #[cfg(feature = "ort")]
+            Engine::Ort => {
+                let library = super::onnx::default_library();
+                let threads = rayon::current_num_threads();
+                let ort = super::onnx::OrtConvNet::new(net, &library, threads)?;
+                Some(FastPath::Ort(Arc::new(ort)))
+            }
+            #[cfg(not(feature = "ort"))]
+            Engine::Ort => return Err(ModelError::EngineNotBuilt("ort")),
+        };
+        Ok(self)
+    }
+
+    /// The engine [`predict`](Self::predict) uses.
+    pub fn engine(&self) -> Engine {
+        match self.fast {
+            Some(FastPath::Native(_)) => Engine::Native,
+            #[cfg(feature = "ort")]
+            Some(FastPath::Ort(_)) => Engine::Ort,
+            None => Engine::Burn,
         }
     }
 
@@ -84,19 +171,39 @@ impl TranscriptionModel {
                 got: features.len(),
             });
         }
-        match &self.network {
-            Network::ConvNet(net) => self.predict_frames(features, |x| net.forward(x)),
-            Network::SmallConvNet(net) => self.predict_frames(features, |x| net.forward(x)),
-            Network::AuNet(net) => self.predict_patches(features, num_frames, |x| net.forward(x)),
+        match (&self.fast, &self.network) {
+            (Some(FastPath::Native(native)), _) => Ok(native.predict(features)),
+            #[cfg(feature = "ort")]
+            (Some(FastPath::Ort(ort)), _) => self.predict_windows(features, |windows, batch| {
+                ort.predict_windows(windows, batch)
+            }),
+            (None, Network::ConvNet(net)) => self.predict_frames(features, |x| net.forward(x)),
+            (None, Network::SmallConvNet(net)) => self.predict_frames(features, |x| net.forward(x)),
+            (None, Network::AuNet(net)) => {
+                self.predict_patches(features, num_frames, |x| net.forward(x))
+            }
         }
     }
 
-    /// Context-window networks: windows are built as the rows stream past, `chunk_frames` at
-    /// a time.
+    /// Context-window networks on burn.
     fn predict_frames(
         &self,
         features: &[f32],
         forward: impl Fn(Tensor<4>) -> Tensor<2>,
+    ) -> Result<Vec<f32>> {
+        self.predict_windows(features, |windows, batch| {
+            let shape = [batch, 1, CONTEXT_FRAMES, INPUT_BINS];
+            let data = TensorData::new(windows.to_vec(), shape);
+            to_vec(sigmoid(forward(Tensor::<4>::from_data(data, &self.device))))
+        })
+    }
+
+    /// Context-window networks: windows `(batch, 1, 5, 229)` are built as the rows stream
+    /// past and handed to `probabilities`, `chunk_frames` at a time.
+    fn predict_windows(
+        &self,
+        features: &[f32],
+        probabilities: impl Fn(&[f32], usize) -> Result<Vec<f32>>,
     ) -> Result<Vec<f32>> {
         let num_frames = features.len() / INPUT_BINS;
         let mut out = Vec::with_capacity(num_frames * self.num_outputs());
@@ -106,12 +213,7 @@ impl TranscriptionModel {
         let run = |pending: &mut Vec<f32>, out: &mut Vec<f32>| -> Result<()> {
             let batch = pending.len() / (CONTEXT_FRAMES * INPUT_BINS);
             if batch > 0 {
-                let data = TensorData::new(
-                    std::mem::take(pending),
-                    [batch, 1, CONTEXT_FRAMES, INPUT_BINS],
-                );
-                let input = Tensor::<4>::from_data(data, &self.device);
-                out.extend(to_vec(sigmoid(forward(input)))?);
+                out.extend(probabilities(pending, batch)?);
             }
             pending.clear();
             Ok(())

@@ -1,6 +1,9 @@
 //! Tests across modules: train / eval behaviour, prediction, save / load.
 
 mod modes;
+mod native;
+#[cfg(feature = "ort")]
+mod onnx;
 mod predict;
 mod save_load;
 
