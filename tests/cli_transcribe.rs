@@ -119,3 +119,72 @@ fn bad_inputs_fail_clearly_without_leaving_outputs() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `polyphon transcribe` with `ORT_DYLIB_PATH` set to `library`.
+fn transcribe_with_library(library: &Path, extra: &[&str], cwd: &Path) -> Output {
+    let wav = example("wav");
+    let mut args = vec!["transcribe", arg(&wav), "-o", "out.mid"];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(&args)
+        .env("ORT_DYLIB_PATH", library)
+        .current_dir(cwd)
+        .output()
+        .expect("polyphon runs")
+}
+
+/// A shared library that says it is ONNX Runtime 1.10 (older than the API the engine uses),
+/// built with the system's C compiler; `None` where there is none.
+fn old_onnxruntime(dir: &Path) -> Option<PathBuf> {
+    let source = dir.join("old_ort.c");
+    std::fs::write(
+        &source,
+        "typedef struct { const void *(*get_api)(unsigned); const char *(*version)(void); } Base;\n\
+         static const void *get_api(unsigned v) { (void)v; return 0; }\n\
+         static const char *version(void) { return \"1.10.0\"; }\n\
+         static const Base base = { get_api, version };\n\
+         const Base *OrtGetApiBase(void) { return &base; }\n",
+    )
+    .unwrap();
+    let library = dir.join("libonnxruntime.so");
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o", arg(&library), arg(&source)])
+        .status();
+    match built {
+        Ok(status) if status.success() => Some(library),
+        _ => {
+            eprintln!("skipped the wrong-version case: no C compiler");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_ort_engine_without_a_usable_library_fails_in_one_line_and_auto_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing/libonnxruntime.so");
+    let mut libraries = vec![(missing.clone(), "No such file")];
+    if let Some(old) = old_onnxruntime(dir.path()) {
+        libraries.push((old, "but got '1.10.0'"));
+    }
+    for (library, reason) in &libraries {
+        let failed = transcribe_with_library(library, &["--engine", "ort"], dir.path());
+        let message = stderr(&failed);
+        assert_eq!(failed.status.code(), Some(2), "{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.contains("ONNX Runtime could not be loaded"),
+            "{message}"
+        );
+        assert!(message.contains(reason), "{message}");
+        assert!(!dir.path().join("out.mid").exists());
+    }
+    let fallback = transcribe_with_library(&missing, &["--engine", "auto", "-v"], dir.path());
+    let message = stderr(&fallback);
+    assert!(fallback.status.success(), "{message}");
+    assert!(
+        message.contains("engine: native (ONNX Runtime could not be loaded"),
+        "{message}"
+    );
+    assert!(dir.path().join("out.mid").exists());
+}

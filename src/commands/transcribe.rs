@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use polyphon::decode::NoteDecoder;
 use polyphon::notes::Note;
-use polyphon::{Transcriber, TranscriptionOutputs as Outputs};
+use polyphon::{EngineChoice, Transcriber, TranscriptionOutputs as Outputs};
 
 /// Transcribe polyphonic piano audio to notes.
 ///
@@ -54,6 +54,12 @@ pub struct TranscribeArgs {
     /// Longest silent gap inside one note, in frames.
     #[arg(long, default_value_t = NoteDecoder::default().max_gap_frames)]
     pub max_gap: usize,
+    /// What computes the network; all give the same probabilities to within 1e-4.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub engine: EngineChoice,
+    /// Say which engine runs, and why auto did not take ONNX Runtime.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// `--model NAME|PATH` (the bundled default without it) with the note rule of the flags.
@@ -69,12 +75,20 @@ pub fn transcriber(
 }
 
 pub fn run(args: TranscribeArgs) -> Result<()> {
-    let transcriber = transcriber(
+    let mut transcriber = transcriber(
         args.model.as_deref(),
         args.threshold,
         args.min_frames,
         args.max_gap,
     )?;
+    let fallback;
+    (transcriber, fallback) = transcriber.with_engine_choice(args.engine)?;
+    if args.verbose {
+        match fallback {
+            Some(why) => eprintln!("engine: {} ({why})", transcriber.engine().name()),
+            None => eprintln!("engine: {}", transcriber.engine().name()),
+        }
+    }
     let several =
         args.inputs.len() > 1 || args.output.as_ref().is_some_and(|output| output.is_dir());
     if let (true, Some(folder)) = (several, &args.output) {
@@ -106,27 +120,21 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
 }
 
 fn outputs_for(args: &TranscribeArgs, input: &Path, several: bool) -> Outputs {
-    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
-    if !several {
-        return Outputs {
-            midi: Some(
-                args.output
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(format!("{stem}.mid"))),
-            ),
-            notes: args.notes.clone(),
-            roll: args.roll.clone(),
-            frames: args.frames.clone(),
-        };
-    }
+    let asked = [&args.notes, &args.roll, &args.frames].map(Option::is_some);
     let folder = args.output.clone().unwrap_or_default();
-    let beside =
-        |wanted: bool, extension: &str| wanted.then(|| folder.join(format!("{stem}.{extension}")));
+    if several {
+        return Outputs::in_folder(&folder, input, asked);
+    }
+    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
     Outputs {
-        midi: Some(folder.join(format!("{stem}.mid"))),
-        notes: beside(args.notes.is_some(), "csv"),
-        roll: beside(args.roll.is_some(), "png"),
-        frames: beside(args.frames.is_some(), "npy"),
+        midi: Some(
+            args.output
+                .clone()
+                .unwrap_or_else(|| format!("{stem}.mid").into()),
+        ),
+        notes: args.notes.clone(),
+        roll: args.roll.clone(),
+        frames: args.frames.clone(),
     }
 }
 

@@ -7,7 +7,7 @@ use polyphon_audio::StreamResampler;
 use polyphon_core::{write_csv, write_midi, Note};
 use polyphon_decode::{NoteDecoder, NoteStream, PianoRoll};
 use polyphon_features::{Extractor, FeatureSpec, FeatureStream, NpyWriter};
-use polyphon_models::transcription::{Architecture, TranscriptionModel, INPUT_BINS};
+use polyphon_models::transcription::{Architecture, Engine, TranscriptionModel, INPUT_BINS};
 
 use crate::{invalid, Context, Error, Result};
 
@@ -46,6 +46,23 @@ pub struct TranscriptionOutputs {
     pub roll: Option<PathBuf>,
     /// The raw frame probabilities, float32 `(frames, keys)`, as `.npy`.
     pub frames: Option<PathBuf>,
+}
+
+impl TranscriptionOutputs {
+    /// `input`'s outputs inside `folder`, named after its stem: `<stem>.mid`, and
+    /// `<stem>.csv`, `<stem>.png`, `<stem>.npy` for the notes, roll and frames asked for.
+    pub fn in_folder(folder: &Path, input: &Path, [notes, roll, frames]: [bool; 3]) -> Self {
+        let stem = input.file_stem().unwrap_or_default().to_string_lossy();
+        let named = |wanted: bool, extension: &str| {
+            wanted.then(|| folder.join(format!("{stem}.{extension}")))
+        };
+        Self {
+            midi: named(true, "mid"),
+            notes: named(notes, "csv"),
+            roll: named(roll, "png"),
+            frames: named(frames, "npy"),
+        }
+    }
 }
 
 /// One chunk of frame probabilities: rows of [`Transcriber::keys`] values, in time order.
@@ -106,7 +123,38 @@ impl Transcriber {
         self
     }
 
-    /// The transcription model itself.
+    /// The same model computed by `engine` ([`Engine::Native`], the ConvNet's default,
+    /// [`Engine::Ort`] or [`Engine::Burn`]); the native and ONNX Runtime engines run the
+    /// ConvNet only.
+    pub fn with_engine(mut self, engine: Engine) -> Result<Self> {
+        self.model = self.model.with_engine(engine)?;
+        Ok(self)
+    }
+
+    /// The engine `choice` names; [`EngineChoice::Auto`] is ONNX Runtime where its library
+    /// loads and the model is a ConvNet, else the model's default. Returns, beside the
+    /// transcriber, why `Auto` did not take ONNX Runtime.
+    pub fn with_engine_choice(self, choice: EngineChoice) -> Result<(Self, Option<String>)> {
+        let engine = match choice {
+            EngineChoice::Auto => {
+                return Ok(match self.clone().with_engine(Engine::Ort) {
+                    Ok(on_ort) => (on_ort, None),
+                    Err(error) => (self, Some(error.to_string())),
+                })
+            }
+            EngineChoice::Native => Engine::Native,
+            EngineChoice::Ort => Engine::Ort,
+            EngineChoice::Burn => Engine::Burn,
+        };
+        Ok((self.with_engine(engine)?, None))
+    }
+
+    /// The engine that computes the network.
+    pub fn engine(&self) -> Engine {
+        self.model.engine()
+    }
+
+    /// The transcription network and how it is run.
     pub fn model(&self) -> &TranscriptionModel {
         &self.model
     }
@@ -421,4 +469,21 @@ impl Chunker {
         self.left = self.left + count - keep_from;
         Ok(())
     }
+}
+
+/// Which engine computes the transcription network, as `polyphon transcribe --engine` takes
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum EngineChoice {
+    /// ONNX Runtime where its library loads (`ORT_DYLIB_PATH`), else the native path where
+    /// the model has one, else burn.
+    #[default]
+    Auto,
+    /// The ConvNet's native path: folded batch norm, shared convolutions, `gemm`.
+    Native,
+    /// ONNX Runtime, loaded at run time from `ORT_DYLIB_PATH` (or `libonnxruntime.so`).
+    Ort,
+    /// burn's forward pass (every architecture).
+    Burn,
 }
