@@ -37,6 +37,7 @@ enum Command {
 
 fn main() {
     quit_quietly_on_closed_pipe();
+    polyphon::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(args) => commands::features::run(args),

@@ -58,6 +58,7 @@ mod error;
 pub mod evaluation;
 pub mod experiments;
 mod feature_files;
+mod memory;
 mod separation_stream;
 mod separator;
 mod transcriber;
@@ -70,9 +71,13 @@ pub use classifier::{
 pub(crate) use error::invalid;
 pub use error::{Context, Error, Result};
 pub use feature_files::{write_features, FeatureOutputs, FeatureShape};
+pub use memory::keep_freed_memory;
 pub use polyphon_core::Note;
+pub use polyphon_models::transcription::Engine;
 pub use separator::{to_f32, SeparationStream, Separator, Stems};
-pub use transcriber::{ProbabilityChunk, Transcriber, TranscriptionOutputs, TranscriptionStream};
+pub use transcriber::{
+    EngineChoice, ProbabilityChunk, Transcriber, TranscriptionOutputs, TranscriptionStream,
+};
 
 /// Notes, their CSV and MIDI files, the frame-label rule, manifests, the seeded RNG
 /// (polyphon-core).
