@@ -25,14 +25,19 @@ The Python side is tools/bench_frontend.py (versions pinned in tools/requirement
 Peers run with OMP/OPENBLAS/MKL threads set to 1, so the 1-thread columns compare like
 with like; the last column uses every core for polyphon.")]
     Frontend(FrontendBench),
-    /// ConvNet inference vs the same network in PyTorch and ONNX Runtime, and end-to-end
-    /// `transcribe` speed on one long file.
+    /// ConvNet inference (native, ONNX Runtime, burn engines) vs the network in PyTorch and ONNX
+    /// Runtime, and `transcribe` end to end vs Basic Pitch and madmom on the same files.
     #[command(after_help = "Example:
-  polyphon bench transcription --minutes 10 --python /opt/polyphon-torch-venv/bin/python
+  polyphon bench transcription
+  polyphon bench transcription recordings/*.wav --repeat 5
 
-The Python side is tools/bench_convnet_torch.py (versions pinned in tools/requirements-torch.txt):
-the same ConvNet with random weights, fed the same number of frames in the same batch size.
-Rates are frames per second, best of --repeat; 100 frames are one second of audio.")]
+The networks are timed on the inputs' features, in two formulations of the same function:
+per window (each frame's 5-frame window convolved on its own) and shared (the convolutions
+computed once over the sequence, as the native engine does); tools/bench_convnet_torch.py
+(versions in tools/requirements-torch.txt) checks that its two agree before timing them.
+End to end, every tool reads the files, transcribes them and writes MIDI, all in one process:
+tools/bench_transcribe_peers.py runs Basic Pitch (tools/requirements-basic-pitch.txt) and
+madmom (tools/requirements.txt); a peer without its interpreter is skipped with a note.")]
     Transcription(TranscriptionBench),
     /// Separation U-Net inference vs the same network in PyTorch, and end-to-end `separate`
     /// speed on one long file.

@@ -13,7 +13,10 @@ use polyphon_audio::{write_wav, WavFormat};
 
 pub use frontend::{bench_frontend, FrontendBench, FrontendTimes, Timing};
 pub use separation::{bench_separation, SeparationBench, SeparationTimes};
-pub use transcription::{bench_transcription, TranscriptionBench, TranscriptionTimes};
+pub use transcription::{
+    bench_transcription, training_rate, EndToEnd, Rates, TrainingPath, TrainingRate,
+    TranscriptionBench, TranscriptionTimes,
+};
 
 use crate::{invalid, Context, Error, Result};
 
