@@ -31,10 +31,11 @@ pub enum ModelError {
     Unsupported { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Record { path: PathBuf, message: String },
-    #[error("the {engine} engine does not run the {architecture} (it runs the ConvNet only)")]
+    #[error("the {engine} engine does not run the {architecture} (it runs {runs} only)")]
     UnsupportedEngine {
         engine: &'static str,
         architecture: &'static str,
+        runs: &'static str,
     },
     #[error(
         "ONNX Runtime could not be loaded from {path}: {message} (set ORT_DYLIB_PATH to a \

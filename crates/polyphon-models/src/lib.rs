@@ -16,6 +16,7 @@
 //! an autodiff device ([`training_device`]); `Module::valid()` gives the inference copy.
 
 mod device;
+mod engine;
 mod error;
 pub mod instruments;
 pub(crate) mod layers;
@@ -27,6 +28,7 @@ pub mod training;
 pub mod transcription;
 
 pub use device::{default_device, training_device};
+pub use engine::Engine;
 pub use error::{ModelError, Result};
 pub use params::{lasagne_param_count, trainable_param_count, trainable_tensor_count};
 pub use storage::Precision;

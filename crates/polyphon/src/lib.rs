@@ -73,7 +73,7 @@ pub use error::{Context, Error, Result};
 pub use feature_files::{write_features, FeatureOutputs, FeatureShape};
 pub use memory::keep_freed_memory;
 pub use polyphon_core::Note;
-pub use polyphon_models::transcription::Engine;
+pub use polyphon_models::Engine;
 pub use separator::{to_f32, SeparationStream, Separator, Stems};
 pub use transcriber::{
     EngineChoice, ProbabilityChunk, Transcriber, TranscriptionOutputs, TranscriptionStream,

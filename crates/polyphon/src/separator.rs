@@ -6,7 +6,7 @@ use polyphon_audio::{AudioReader, Downmix, WavFormat, WavStreamWriter};
 use polyphon_models::separation::SeparationModel;
 
 pub use crate::separation_stream::{SeparationStream, Stems};
-use crate::{invalid, Context, Result};
+use crate::{invalid, Context, Engine, Result};
 
 /// A separation model and the mask refinement applied to its output.
 ///
@@ -61,6 +61,13 @@ impl Separator {
     pub fn with_wiener(mut self, iterations: usize) -> Self {
         self.wiener = iterations;
         self
+    }
+
+    /// The same model computed by `engine`: [`Engine::Native`] (the U-Net's default:
+    /// folded batch norm, one matrix product per level) or [`Engine::Burn`].
+    pub fn with_engine(mut self, engine: Engine) -> Result<Self> {
+        self.model = self.model.with_engine(engine)?;
+        Ok(self)
     }
 
     /// The separation model itself.

@@ -18,8 +18,8 @@ const LEAK: f64 = 0.2;
 /// Convolution (stride 2) → batch norm → leaky ReLU: `(b, c, t, f)` → `(b, c', t/2, f/2)`.
 #[derive(Module, Debug)]
 pub struct Down {
-    conv: Conv2d,
-    bn: BatchNorm,
+    pub(super) conv: Conv2d,
+    pub(super) bn: BatchNorm,
 }
 
 impl Down {
@@ -43,8 +43,8 @@ impl Down {
 /// gives the mask logits.
 #[derive(Module, Debug)]
 pub struct Up {
-    conv: ConvTranspose2d,
-    bn: Option<BatchNorm>,
+    pub(super) conv: ConvTranspose2d,
+    pub(super) bn: Option<BatchNorm>,
     dropout: Option<Dropout>,
 }
 

@@ -10,6 +10,7 @@
 //! length in overlapping patches; [`store`] saves and loads it.
 
 mod blocks;
+mod native;
 pub mod store;
 mod unet;
 mod unet_bilstm;
@@ -17,17 +18,19 @@ pub mod waveform;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+pub use native::NativeUNet;
 pub use unet::UNet;
 pub use unet_bilstm::UNetBiLstm;
 pub use waveform::{negative_sdr, PatchIstft};
 
-use crate::{default_device, ModelError, Result};
+use crate::{default_device, Engine, ModelError, Result};
 
 /// Sample rate, FFT size and hop the separation networks are trained with.
 pub const SEPARATION_SAMPLE_RATE: u32 = 16_000;
@@ -164,6 +167,8 @@ pub struct SeparationModel {
     sources: Vec<String>,
     activation: MaskActivation,
     device: Device,
+    /// The native path, for the U-Net, unless burn was asked for.
+    native: Option<Arc<NativeUNet>>,
 }
 
 /// Frames per inference window, and frames at each side of a window whose masks are dropped
@@ -179,11 +184,43 @@ impl SeparationModel {
         activation: MaskActivation,
     ) -> Self {
         let device = default_device();
+        let network = network.valid().to_device(&device);
+        let native = match &network {
+            // Weights that cannot be read back fall back to burn, which reads them the same way.
+            SeparationNetwork::UNet(net) => NativeUNet::new(net).ok().map(Arc::new),
+            SeparationNetwork::UNetBiLstm(_) => None,
+        };
         Self {
-            network: network.valid().to_device(&device),
+            network,
             sources,
             activation,
             device,
+            native,
+        }
+    }
+
+    /// The same model computed by `engine`: [`Engine::Native`] (the U-Net's default) or
+    /// [`Engine::Burn`]; the U-Net + BiLSTM runs on burn only.
+    pub fn with_engine(mut self, engine: Engine) -> Result<Self> {
+        self.native = match (engine, &self.network) {
+            (Engine::Burn, _) => None,
+            (Engine::Native, SeparationNetwork::UNet(net)) => Some(Arc::new(NativeUNet::new(net)?)),
+            (engine, network) => {
+                return Err(ModelError::UnsupportedEngine {
+                    engine: engine.name(),
+                    architecture: network.architecture().name(),
+                    runs: "the U-Net",
+                })
+            }
+        };
+        Ok(self)
+    }
+
+    /// The engine [`masks`](Self::masks) uses.
+    pub fn engine(&self) -> Engine {
+        match self.native {
+            Some(_) => Engine::Native,
+            None => Engine::Burn,
         }
     }
 
@@ -254,6 +291,10 @@ impl SeparationModel {
             {
                 *value = m.ln_1p();
             }
+        }
+        if let Some(native) = &self.native {
+            let bins = SEPARATION_BINS;
+            return Ok(native.masks(&input, WINDOW_FRAMES, bins, self.activation));
         }
         let tensor = Tensor::<4>::from_data(
             TensorData::new(input, [1, 1, WINDOW_FRAMES, SEPARATION_BINS]),

@@ -29,8 +29,8 @@ const DROPOUT_LEVELS: usize = 3;
 /// See the [module documentation](self).
 #[derive(Module, Debug)]
 pub struct UNet {
-    down: Vec<Down>,
-    up: Vec<Up>,
+    pub(super) down: Vec<Down>,
+    pub(super) up: Vec<Up>,
 }
 
 impl UNet {

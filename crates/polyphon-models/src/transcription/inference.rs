@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::native::NativeConvNet;
 use super::patches::patches;
 use super::{CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES};
+pub use crate::engine::Engine;
 use crate::transcription::{Architecture, Network, INPUT_BINS};
 use crate::{default_device, ModelError, Result};
 
@@ -17,29 +18,6 @@ use crate::{default_device, ModelError, Result};
 /// Memory is bounded by the chunk: about 150 KB of activations per frame for the ConvNet, and
 /// about 25 MB per 256-frame patch for the AUNet.
 pub const DEFAULT_CHUNK_FRAMES: usize = 512;
-
-/// What computes a network's outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    /// burn's forward pass on the model's device (every architecture).
-    Burn,
-    /// The native path ([`NativeConvNet`]: folded batch norm, shared convolutions, `gemm`),
-    /// for the ConvNet; the same probabilities to within 1e-4.
-    Native,
-    /// ONNX Runtime, loaded at run time (crate feature `ort`; see [`super::onnx`]), for the
-    /// ConvNet; the same probabilities to within 1e-4.
-    Ort,
-}
-
-impl Engine {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Burn => "burn",
-            Self::Native => "native",
-            Self::Ort => "ort",
-        }
-    }
-}
 
 /// The computation behind [`TranscriptionModel::predict`] when it is not burn's.
 #[derive(Debug, Clone)]
@@ -100,6 +78,7 @@ impl TranscriptionModel {
             return Err(ModelError::UnsupportedEngine {
                 engine: engine.name(),
                 architecture: self.architecture().name(),
+                runs: "the ConvNet",
             });
         };
         self.fast = match engine {

@@ -8,7 +8,7 @@ use polyphon_audio::read_channels;
 use polyphon_models::separation::SEPARATION_BINS;
 
 use super::{best_of, run_python_json, single_thread, write_test_signal};
-use crate::{to_f32, Result, Separator};
+use crate::{to_f32, Engine, Result, Separator};
 
 /// Frames that `SeparationModel::masks` covers with exactly one window.
 const ONE_WINDOW_FRAMES: usize = 384;
@@ -41,34 +41,42 @@ pub struct SeparationBench {
 pub struct SeparationTimes {
     /// Threads of the all-threads column (rayon's pool).
     pub threads: usize,
-    /// Windows per second, on one thread and on all.
-    pub ours: [f64; 2],
+    /// Windows per second of the native engine, on one thread and on all.
+    pub native: [f64; 2],
+    /// Windows per second of burn's forward pass, on one thread and on all.
+    pub burn: [f64; 2],
     /// Length of the generated file of the end-to-end run, minutes.
     pub minutes: f64,
-    /// `separate` of the whole file without writing, seconds.
-    pub end_to_end: f64,
+    /// `separate` of the whole file without writing, seconds: native engine, then burn.
+    pub end_to_end: [f64; 2],
     /// The peers' rates as `tools/bench_unet_torch.py` printed them.
     pub peers: Option<serde_json::Value>,
 }
 
-/// Times `separator`'s network and whole pipeline (and the peers, with a Python interpreter).
+/// Times `separator`'s network on both engines and its whole pipeline (and the peers, with a
+/// Python interpreter).
 pub fn bench_separation(separator: &Separator, bench: &SeparationBench) -> Result<SeparationTimes> {
-    let model = separator.model();
     let magnitudes: Vec<f32> = (0..ONE_WINDOW_FRAMES * (SEPARATION_BINS + 1))
         .map(|i| (i % 101) as f32 * 0.01)
         .collect();
     let threads = rayon::current_num_threads();
     let single = single_thread()?;
-    let windows = || -> Result<()> {
-        for _ in 0..bench.windows {
-            model.masks(&magnitudes, ONE_WINDOW_FRAMES)?;
-        }
-        Ok(())
+    let on_burn = separator.clone().with_engine(Engine::Burn)?;
+    let on_native = separator.clone().with_engine(Engine::Native)?;
+    let rates = |separator: &Separator| -> Result<[f64; 2]> {
+        let windows = || -> Result<()> {
+            for _ in 0..bench.windows {
+                separator.model().masks(&magnitudes, ONE_WINDOW_FRAMES)?;
+            }
+            Ok(())
+        };
+        // One run more than asked: the first warms the caches and the allocator.
+        let repeat = bench.repeat.max(1) + 1;
+        let one = best_of(repeat, || single.install(windows))?;
+        let all = best_of(repeat, windows)?;
+        Ok([bench.windows as f64 / one, bench.windows as f64 / all])
     };
-    // One run more than asked: the first warms the caches and the allocator.
-    let repeat = bench.repeat.max(1) + 1;
-    let one = best_of(repeat, || single.install(windows))?;
-    let all = best_of(repeat, windows)?;
+    let (native, burn) = (rates(&on_native)?, rates(&on_burn)?);
     let peers = match bench.skip_python {
         true => None,
         false => {
@@ -92,62 +100,70 @@ pub fn bench_separation(separator: &Separator, bench: &SeparationBench) -> Resul
     let temp = tempfile::tempdir().map_err(crate::Error::io(std::env::temp_dir()))?;
     let input = temp.path().join("bench.wav");
     write_test_signal(&input, bench.minutes)?;
-    let start = Instant::now();
-    let audio = read_channels(&input)?;
-    separator.separate(&to_f32(audio.channels), audio.sample_rate)?;
-    let end_to_end = start.elapsed().as_secs_f64();
+    let end_to_end = |separator: &Separator| -> Result<f64> {
+        let start = Instant::now();
+        let audio = read_channels(&input)?;
+        separator.separate(&to_f32(audio.channels), audio.sample_rate)?;
+        Ok(start.elapsed().as_secs_f64())
+    };
     Ok(SeparationTimes {
         threads,
-        ours: [bench.windows as f64 / one, bench.windows as f64 / all],
+        native,
+        burn,
         minutes: bench.minutes,
-        end_to_end,
+        end_to_end: [end_to_end(&on_native)?, end_to_end(&on_burn)?],
         peers,
     })
 }
 
 impl fmt::Display for SeparationTimes {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let (ours, threads) = (self.ours, self.threads);
+        let (native, threads) = (self.native, self.threads);
         writeln!(
             f,
             "U-Net inference, 512-frame windows (8.2 s of audio each), windows/s (best of runs)"
         )?;
         writeln!(
             f,
-            "{:<22} {:>10} {:>10} {:>14} {:>14}",
+            "{:<24} {:>10} {:>10} {:>16} {:>16}",
             "runtime",
             "1 thread",
             format!("{threads} threads"),
-            "ours/it 1 thr",
-            format!("ours/it {threads} thr")
+            "native/it 1 thr",
+            format!("native/it {threads} thr")
         )?;
-        writeln!(
-            f,
-            "{:<22} {:>10.2} {:>10.2}",
-            "polyphon (burn flex)", ours[0], ours[1]
-        )?;
-        if let Some(peers) = &self.peers {
-            let one = peers["torch_1"].as_f64().unwrap_or(f64::NAN);
-            let all = peers[format!("torch_{threads}")]
-                .as_f64()
-                .unwrap_or(f64::NAN);
-            let version = peers["torch_version"].as_str().unwrap_or("");
+        let row = |f: &mut fmt::Formatter, name: &str, rates: [f64; 2]| {
             writeln!(
                 f,
-                "{:<22} {:>10.2} {:>10.2} {:>13.2}x {:>13.2}x",
-                format!("PyTorch {version}"),
-                one,
-                all,
-                ours[0] / one,
-                ours[1] / all
-            )?;
+                "{name:<24} {:>10.2} {:>10.2} {:>15.2}x {:>15.2}x",
+                rates[0],
+                rates[1],
+                native[0] / rates[0],
+                native[1] / rates[1]
+            )
+        };
+        row(f, "polyphon native", native)?;
+        row(f, "polyphon burn (flex)", self.burn)?;
+        if let Some(peers) = &self.peers {
+            let rate = |t: usize| peers[format!("torch_{t}")].as_f64().unwrap_or(f64::NAN);
+            let version = peers["torch_version"].as_str().unwrap_or("");
+            row(f, &format!("PyTorch {version}"), [rate(1), rate(threads)])?;
         }
         writeln!(
             f,
-            "separate end to end ({:.1} min stereo 44.1 kHz, {threads} threads, without writing): {:.1} s, {:.1}x realtime",
-            self.minutes,
-            self.end_to_end,
-            self.minutes * 60.0 / self.end_to_end
-        )
+            "\nseparate end to end ({:.1} min stereo 44.1 kHz, {threads} threads, without writing)",
+            self.minutes
+        )?;
+        for (engine, seconds) in ["native", "burn"].iter().zip(self.end_to_end) {
+            writeln!(
+                f,
+                "{:<24} {:>8.1} s {:>8.1}x realtime {:>8.2}x the native run's time",
+                format!("polyphon separate ({engine})"),
+                seconds,
+                self.minutes * 60.0 / seconds,
+                seconds / self.end_to_end[0]
+            )?;
+        }
+        Ok(())
     }
 }
