@@ -3,6 +3,9 @@
 //! SplitMix64 is written out here rather than taken from a crate so that a data set's content
 //! depends only on `--seed` and this file, never on the version of a dependency.
 
+/// SplitMix64's increment, the golden ratio in 64 bits.
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64 (Steele, Lea and Flood 2014): 64-bit state, passes BigCrush, trivially seedable.
 #[derive(Debug, Clone)]
 pub struct SeededRng {
@@ -20,8 +23,16 @@ impl SeededRng {
         rng
     }
 
+    /// The generator as it will be after `draws` more calls of [`next_u64`](Self::next_u64)
+    /// (SplitMix64's state is a counter), so a long sequence can be drawn in parallel pieces.
+    pub fn ahead(&self, draws: u64) -> Self {
+        Self {
+            state: self.state.wrapping_add(draws.wrapping_mul(GOLDEN_GAMMA)),
+        }
+    }
+
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -62,6 +73,16 @@ impl SeededRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ahead_is_the_generator_after_that_many_draws() {
+        let mut serial = SeededRng::new(3, "ahead");
+        let start = serial.clone();
+        let drawn: Vec<u64> = (0..10).map(|_| serial.next_u64()).collect();
+        let mut from_seven = start.ahead(7);
+        assert_eq!(drawn[7..], [0, 0, 0].map(|_| from_seven.next_u64()));
+        assert_eq!(start.ahead(10).next_u64(), serial.next_u64());
+    }
 
     #[test]
     fn same_seed_and_stream_give_the_same_sequence() {

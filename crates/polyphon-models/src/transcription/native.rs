@@ -194,7 +194,7 @@ impl NativeConvNet {
     fn convolutions(&self, rows: &[f32], count: usize, s: &mut Scratch, out: &mut [f32]) {
         let total = count + 4;
         // First convolution, each kernel time row applied along frequency to every row.
-        s.partial.clear();
+        // Every value is written below, so a buffer of the right size is not cleared first.
         s.partial.resize(3 * total * INPUT_BINS * C1, 0.0);
         for (r, row) in rows.chunks_exact(INPUT_BINS).enumerate() {
             for k in 0..3 {
@@ -288,14 +288,14 @@ impl NativeConvNet {
     /// Input row `row` convolved along frequency with time row `k` of the first kernel
     /// (zeros beyond the band edges), into `out` (`INPUT_BINS × C1`).
     fn conv1_row(&self, row: &[f32], k: usize, out: &mut [f32]) {
-        for f in 0..INPUT_BINS {
-            let out = &mut out[f * C1..(f + 1) * C1];
-            for j in 0..3 {
-                let Some(x) = (f + j).checked_sub(1).and_then(|g| row.get(g)) else {
-                    continue;
-                };
-                let w = &self.w1[(k * 3 + j) * C1..][..C1];
-                out.iter_mut().zip(w).for_each(|(o, w)| *o += x * w);
+        let w = &self.w1[k * 3 * C1..][..3 * C1];
+        let (w0, w1, w2) = (&w[..C1], &w[C1..2 * C1], &w[2 * C1..]);
+        for (f, out) in out.chunks_exact_mut(C1).enumerate() {
+            let left = f.checked_sub(1).map_or(0.0, |g| row[g]);
+            let right = row.get(f + 1).copied().unwrap_or(0.0);
+            let centre = row[f];
+            for c in 0..C1 {
+                out[c] = left * w0[c] + centre * w1[c] + right * w2[c];
             }
         }
     }

@@ -399,29 +399,44 @@ fn pool_pairs(x: &[f32], rows: usize, width: usize, channels: usize) -> (Vec<f32
     let pooled = width / 2;
     let mut out = vec![0.0; rows * pooled * channels];
     let mut second = vec![false; out.len()];
-    for r in 0..rows {
-        for p in 0..pooled {
-            let a = &x[(r * width + 2 * p) * channels..][..channels];
-            let b = &x[(r * width + 2 * p + 1) * channels..][..channels];
-            let at = (r * pooled + p) * channels;
-            for c in 0..channels {
-                second[at + c] = b[c] > a[c];
-                out[at + c] = a[c].max(b[c]);
+    let row_len = pooled * channels;
+    out.par_chunks_mut(row_len)
+        .zip(second.par_chunks_mut(row_len))
+        .enumerate()
+        .for_each(|(r, (out, second))| {
+            for p in 0..pooled {
+                let a = &x[(r * width + 2 * p) * channels..][..channels];
+                let b = &x[(r * width + 2 * p + 1) * channels..][..channels];
+                for c in 0..channels {
+                    second[p * channels + c] = b[c] > a[c];
+                    out[p * channels + c] = a[c].max(b[c]);
+                }
             }
-        }
-    }
+        });
     (out, second)
 }
 
-/// Inverted dropout's mask: `1 / (1 - p)` for kept values, 0 for dropped ones.
+/// Inverted dropout's mask: `1 / (1 - p)` for kept values, 0 for dropped ones. Drawn in
+/// parallel pieces, each from the generator moved ahead to its first value, so the mask is the
+/// one a serial draw gives.
 fn dropout_mask(len: usize, p: f32, rng: &mut SeededRng) -> Vec<f32> {
+    const PIECE: usize = 1 << 14;
     if p <= 0.0 {
         return vec![1.0; len];
     }
     let keep = 1.0 / (1.0 - p);
-    (0..len)
-        .map(|_| if rng.unit() as f32 >= p { keep } else { 0.0 })
-        .collect()
+    let mut mask = vec![0.0; len];
+    let start = rng.clone();
+    mask.par_chunks_mut(PIECE)
+        .enumerate()
+        .for_each(|(index, piece)| {
+            let mut draws = start.ahead((index * PIECE) as u64);
+            for m in piece {
+                *m = if draws.unit() as f32 >= p { keep } else { 0.0 };
+            }
+        });
+    *rng = start.ahead(len as u64);
+    mask
 }
 
 /// What the forward pass keeps for the backward pass.
@@ -466,14 +481,14 @@ impl Forward {
         a.par_chunks_mut(ROW1).enumerate().for_each(|(index, out)| {
             let (k, input_row) = (index / (s * r), index % (s * r));
             let row = &b.inputs[input_row * INPUT_BINS..][..INPUT_BINS];
-            for f in 0..INPUT_BINS {
-                for j in 0..3 {
-                    let Some(x) = (f + j).checked_sub(1).and_then(|g| row.get(g)) else {
-                        continue;
-                    };
-                    let w1 = &w.w1[(k * 3 + j) * C1..][..C1];
-                    let o = &mut out[f * C1..][..C1];
-                    o.iter_mut().zip(w1).for_each(|(o, w)| *o += x * w);
+            let kernel = &w.w1[k * 3 * C1..][..3 * C1];
+            let (w0, w1, w2) = (&kernel[..C1], &kernel[C1..2 * C1], &kernel[2 * C1..]);
+            for (f, out) in out.chunks_exact_mut(C1).enumerate() {
+                let left = f.checked_sub(1).map_or(0.0, |g| row[g]);
+                let right = row.get(f + 1).copied().unwrap_or(0.0);
+                let centre = row[f];
+                for c in 0..C1 {
+                    out[c] = left * w0[c] + centre * w1[c] + right * w2[c];
                 }
             }
         });
@@ -529,31 +544,30 @@ impl Forward {
         );
         let windows = b.windows();
         let mut pre2 = vec![0.0; windows * 3 * F2 * C2];
-        for seq in 0..s {
-            for f_t in 0..t {
-                let window = seq * t + f_t;
-                // `p` rows are the sequence's full rows; `d0`, `d2` rows its windows.
-                let pk = |k: usize, i: usize, f: usize| {
-                    &p[((seq * (t + 2) + i) * INPUT_BINS + f) * 3 * C2 + k * C2..][..C2]
-                };
-                let edge = |d: &'_ [f32], f: usize| -> [f32; C2] {
-                    std::array::from_fn(|c| d[(window * INPUT_BINS + f) * C2 + c])
-                };
-                for f in 0..F2 {
-                    let terms: [[&[f32]; 3]; 3] = [
-                        [&edge(&d0, f), pk(1, f_t, f), pk(2, f_t + 1, f)],
-                        [pk(0, f_t, f), pk(1, f_t + 1, f), pk(2, f_t + 2, f)],
-                        [pk(0, f_t + 1, f), pk(1, f_t + 2, f), &edge(&d2, f)],
-                    ];
-                    for (q, [x, y, z]) in terms.iter().enumerate() {
-                        let out = &mut pre2[((window * 3 + q) * F2 + f) * C2..][..C2];
-                        for c in 0..C2 {
-                            out[c] = x[c] + y[c] + z[c];
-                        }
+        let window_rows = pre2.par_chunks_mut(3 * F2 * C2).enumerate();
+        window_rows.for_each(|(window, rows)| {
+            let (seq, f_t) = (window / t, window % t);
+            // `p` rows are the sequence's full rows; `d0`, `d2` rows its windows.
+            let pk = |k: usize, i: usize, f: usize| {
+                &p[((seq * (t + 2) + i) * INPUT_BINS + f) * 3 * C2 + k * C2..][..C2]
+            };
+            let edge = |d: &'_ [f32], f: usize| -> [f32; C2] {
+                std::array::from_fn(|c| d[(window * INPUT_BINS + f) * C2 + c])
+            };
+            for f in 0..F2 {
+                let terms: [[&[f32]; 3]; 3] = [
+                    [&edge(&d0, f), pk(1, f_t, f), pk(2, f_t + 1, f)],
+                    [pk(0, f_t, f), pk(1, f_t + 1, f), pk(2, f_t + 2, f)],
+                    [pk(0, f_t + 1, f), pk(1, f_t + 2, f), &edge(&d2, f)],
+                ];
+                for (q, [x, y, z]) in terms.iter().enumerate() {
+                    let out = &mut rows[(q * F2 + f) * C2..][..C2];
+                    for c in 0..C2 {
+                        out[c] = x[c] + y[c] + z[c];
                     }
                 }
             }
-        }
+        });
         drop(p);
         let (norm2, y2) = Norm::forward(&pre2, C2, &w.bn2, w.epsilon[1]);
         drop(pre2);
@@ -561,17 +575,19 @@ impl Forward {
         let mask2 = dropout_mask(pooled2.len(), dropouts.convolution, rng);
         // `[window][q][pooled f][c]` → the third layer's `[window][pooled f][q][c]`.
         let mut g = vec![0.0; pooled2.len()];
-        for window in 0..windows {
-            for q in 0..3 {
-                for f in 0..P2 {
-                    let from = ((window * 3 + q) * P2 + f) * C2;
-                    let to = ((window * P2 + f) * 3 + q) * C2;
-                    for c in 0..C2 {
-                        g[to + c] = pooled2[from + c] * mask2[from + c];
+        g.par_chunks_mut(P2 * 3 * C2)
+            .enumerate()
+            .for_each(|(window, g)| {
+                for q in 0..3 {
+                    for f in 0..P2 {
+                        let from = ((window * 3 + q) * P2 + f) * C2;
+                        let to = (f * 3 + q) * C2;
+                        for c in 0..C2 {
+                            g[to + c] = pooled2[from + c] * mask2[from + c];
+                        }
                     }
                 }
-            }
-        }
+            });
         // Third layer: positions beyond 111 of each window are read across windows and dropped.
         let m3 = windows * P2 - 2;
         let mut c3 = vec![0.0; m3 * C3];
@@ -714,15 +730,18 @@ impl Forward {
         add_overlapping_rows(&dcol3, 9 * C2, 3 * C2, &mut dg);
         // Second block: back to `[window][q][pooled f][c]`, dropout, pooling, batch norm.
         let mut dpooled2 = vec![0.0; dg.len()];
-        for window in 0..windows {
-            for q in 0..3 {
-                for f in 0..P2 {
-                    let at = ((window * 3 + q) * P2 + f) * C2;
-                    let from = ((window * P2 + f) * 3 + q) * C2;
-                    dpooled2[at..at + C2].copy_from_slice(&dg[from..from + C2]);
+        dpooled2
+            .par_chunks_mut(3 * P2 * C2)
+            .enumerate()
+            .for_each(|(window, dpooled)| {
+                for q in 0..3 {
+                    for f in 0..P2 {
+                        let at = (q * P2 + f) * C2;
+                        let from = ((window * P2 + f) * 3 + q) * C2;
+                        dpooled[at..at + C2].copy_from_slice(&dg[from..from + C2]);
+                    }
                 }
-            }
-        }
+            });
         let mut dy2 = vec![0.0; windows * 3 * F2 * C2];
         unpool(
             &dpooled2,
@@ -744,15 +763,19 @@ impl Forward {
         let mut dp = vec![0.0; m_full * 3 * C2];
         let mut dd0 = vec![0.0; m_edge * C2];
         let mut dd2 = vec![0.0; m_edge * C2];
-        for seq in 0..s {
+        // Each sequence writes only its own rows, so sequences run in parallel.
+        let per_sequence = dp
+            .par_chunks_mut((t + 2) * INPUT_BINS * 3 * C2)
+            .zip(dd0.par_chunks_mut(t * INPUT_BINS * C2))
+            .zip(dd2.par_chunks_mut(t * INPUT_BINS * C2))
+            .enumerate();
+        per_sequence.for_each(|(seq, ((dp, dd0), dd2))| {
             for f_t in 0..t {
                 let window = seq * t + f_t;
                 for f in 0..F2 {
                     let dq = |q: usize| &dpre2[((window * 3 + q) * F2 + f) * C2..][..C2];
-                    let p_at = |k: usize, i: usize| {
-                        ((seq * (t + 2) + i) * INPUT_BINS + f) * 3 * C2 + k * C2
-                    };
-                    let edge_at = (window * INPUT_BINS + f) * C2;
+                    let p_at = |k: usize, i: usize| (i * INPUT_BINS + f) * 3 * C2 + k * C2;
+                    let edge_at = (f_t * INPUT_BINS + f) * C2;
                     add_into(&mut dd0[edge_at..edge_at + C2], dq(0));
                     add_into(&mut dp[p_at(1, f_t)..][..C2], dq(0));
                     add_into(&mut dp[p_at(2, f_t + 1)..][..C2], dq(0));
@@ -764,7 +787,7 @@ impl Forward {
                     add_into(&mut dd2[edge_at..edge_at + C2], dq(2));
                 }
             }
-        }
+        });
         // Second convolution's weights: full rows against all three kernel rows, the top and
         // bottom rows against the first and last.
         let (full, top, bottom) = split3(&self.h1, full_rows * ROW1, edge_rows * ROW1);
@@ -817,34 +840,23 @@ impl Forward {
                 .backward(&dh1, &self.h1, &w.bn1.0, &mut grads.bn1.0, &mut grads.bn1.1);
         // Onto the partial convolutions of the input rows, then the first kernel.
         let mut da = vec![0.0; 3 * self.a_len];
-        for (index, d) in dpre1.chunks_exact(ROW1).enumerate() {
-            let (kind, seq, i) = first_layer_row(index, s, t);
-            let targets: &[(usize, usize)] = match kind {
-                Kind::Full => &[(0, i), (1, i + 1), (2, i + 2)],
-                Kind::Top => &[(1, i), (2, i + 1)],
-                Kind::Bottom => &[(0, i + 3), (1, i + 4)],
-            };
-            for &(k, row) in targets {
-                let at = k * self.a_len + (seq * r + row) * ROW1;
-                add_into(&mut da[at..at + ROW1], d);
-            }
-        }
-        for (row_index, row) in b.inputs.chunks_exact(INPUT_BINS).enumerate() {
-            for k in 0..3 {
-                let d = &da[k * self.a_len + row_index * ROW1..][..ROW1];
-                for f in 0..INPUT_BINS {
-                    for j in 0..3 {
-                        let Some(x) = (f + j).checked_sub(1).and_then(|g| row.get(g)) else {
-                            continue;
-                        };
-                        let g = &mut grads.w1[(k * 3 + j) * C1..][..C1];
-                        g.iter_mut()
-                            .zip(&d[f * C1..][..C1])
-                            .for_each(|(g, d)| *g += x * d);
-                    }
+        // Each kernel row's part of `da` is written by its own task.
+        da.par_chunks_mut(self.a_len)
+            .enumerate()
+            .for_each(|(k, da)| {
+                for (index, d) in dpre1.chunks_exact(ROW1).enumerate() {
+                    let (kind, seq, i) = first_layer_row(index, s, t);
+                    let row = match (kind, k) {
+                        (Kind::Full, k) => i + k,
+                        (Kind::Top, 1 | 2) => i + k - 1,
+                        (Kind::Bottom, 0 | 1) => i + k + 3,
+                        _ => continue,
+                    };
+                    let at = (seq * r + row) * ROW1;
+                    add_into(&mut da[at..at + ROW1], d);
                 }
-            }
-        }
+            });
+        grads.w1 = first_kernel_gradient(&da, self.a_len, b.inputs);
         grads
     }
 
@@ -925,6 +937,46 @@ fn add_overlapping_rows(rows: &[f32], width: usize, step: usize, dst: &mut [f32]
 
 /// The gradient of `pool_pairs` and dropout: each pooled gradient, through its mask, to the
 /// position of its pair that won.
+/// The first kernel's gradient `[time row k][frequency tap j][channel]` from the gradients
+/// `da` of its partial convolutions `[k][input row][f][channel]`, summed over input rows in
+/// fixed groups (then group by group, in order) so it does not depend on the thread count.
+fn first_kernel_gradient(da: &[f32], a_len: usize, inputs: &[f32]) -> Vec<f32> {
+    const ROWS_PER_TASK: usize = 64;
+    let rows = inputs.len() / INPUT_BINS;
+    let groups: Vec<Vec<f32>> = (0..rows.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .map(|group| {
+            let mut sums = vec![0.0; 9 * C1];
+            let end = ((group + 1) * ROWS_PER_TASK).min(rows);
+            for row_index in group * ROWS_PER_TASK..end {
+                let row = &inputs[row_index * INPUT_BINS..][..INPUT_BINS];
+                for k in 0..3 {
+                    let d = &da[k * a_len + row_index * ROW1..][..ROW1];
+                    let (left, rest) = sums[k * 3 * C1..][..3 * C1].split_at_mut(C1);
+                    let (centre, right) = rest.split_at_mut(C1);
+                    for (f, d) in d.chunks_exact(C1).enumerate() {
+                        let x_left = f.checked_sub(1).map_or(0.0, |g| row[g]);
+                        let x_right = row.get(f + 1).copied().unwrap_or(0.0);
+                        let x_centre = row[f];
+                        for c in 0..C1 {
+                            left[c] += x_left * d[c];
+                            centre[c] += x_centre * d[c];
+                            right[c] += x_right * d[c];
+                        }
+                    }
+                }
+            }
+            sums
+        })
+        .collect();
+    groups
+        .into_iter()
+        .fold(vec![0.0; 9 * C1], |mut total, part| {
+            total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+            total
+        })
+}
+
 fn unpool(
     dpooled: &[f32],
     mask: &[f32],
@@ -935,16 +987,20 @@ fn unpool(
     dx: &mut [f32],
 ) {
     let pooled = width / 2;
-    for r in 0..rows {
-        for p in 0..pooled {
-            let at = (r * pooled + p) * channels;
-            for c in 0..channels {
-                let g = dpooled[at + c] * mask[at + c];
-                let position = 2 * p + second[at + c] as usize;
-                dx[(r * width + position) * channels + c] = g;
+    let row_len = pooled * channels;
+    dx[..rows * width * channels]
+        .par_chunks_mut(width * channels)
+        .enumerate()
+        .for_each(|(r, dx)| {
+            for p in 0..pooled {
+                let at = r * row_len + p * channels;
+                for c in 0..channels {
+                    let g = dpooled[at + c] * mask[at + c];
+                    let position = 2 * p + second[at + c] as usize;
+                    dx[position * channels + c] = g;
+                }
             }
-        }
-    }
+        });
 }
 
 /// The gradients, in the native layouts until [`Gradients::into_params`].
