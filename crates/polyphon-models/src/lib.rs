@@ -18,6 +18,7 @@
 mod device;
 mod engine;
 mod error;
+mod fold;
 pub mod instruments;
 pub(crate) mod layers;
 mod matrix;

@@ -14,8 +14,9 @@ use rayon::prelude::*;
 use super::blocks::{Down, Up};
 use super::unet::UNet;
 use super::MaskActivation;
+use crate::fold::{batch_norm_affine, values};
 use crate::matrix::{multiply, Threads, View};
-use crate::{ModelError, Result};
+use crate::Result;
 
 const KERNEL: usize = 5;
 const TAPS: usize = KERNEL * KERNEL;
@@ -49,30 +50,15 @@ pub struct NativeUNet {
     up: Vec<Level>,
 }
 
-fn values<const D: usize>(tensor: burn::tensor::Tensor<D>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .map_err(|err| ModelError::TensorData(format!("{err:?}")))
-}
-
 /// A convolution's bias through a batch norm in inference, as `(scale, shift)` per channel:
 /// `bn(conv(x) + b) = scale · conv(x) + shift`.
 fn fold(bias: Vec<f32>, bn: Option<&burn::nn::BatchNorm>) -> Result<(Vec<f32>, Vec<f32>)> {
     let Some(bn) = bn else {
         return Ok((vec![1.0; bias.len()], bias));
     };
-    let gamma = values(bn.gamma.val())?;
-    let beta = values(bn.beta.val())?;
-    let mean = values(bn.running_mean.value())?;
-    let var = values(bn.running_var.value())?;
-    let scale: Vec<f32> = gamma
-        .iter()
-        .zip(&var)
-        .map(|(g, v)| (*g as f64 / (*v as f64 + bn.epsilon).sqrt()) as f32)
-        .collect();
+    let (scale, shift) = batch_norm_affine(bn)?;
     let shift = (0..bias.len())
-        .map(|o| (bias[o] - mean[o]) * scale[o] + beta[o])
+        .map(|o| bias[o] * scale[o] + shift[o])
         .collect();
     Ok((scale, shift))
 }
@@ -325,16 +311,9 @@ mod tests {
     use burn::tensor::{Tensor, TensorData};
 
     use super::*;
+    use crate::fold::largest_difference;
     use crate::separation::{SeparationModel, SEPARATION_BINS};
     use crate::{default_device, Engine};
-
-    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
 
     fn input(frames: usize, bins: usize) -> Vec<f32> {
         (0..frames * bins)

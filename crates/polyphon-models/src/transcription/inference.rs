@@ -11,6 +11,7 @@ use super::native::NativeConvNet;
 use super::patches::patches;
 use super::{CONTEXT_FRAMES, PATCH_BINS, PATCH_FRAMES};
 pub use crate::engine::Engine;
+use crate::fold::values;
 use crate::transcription::{Architecture, Network, INPUT_BINS};
 use crate::{default_device, ModelError, Result};
 
@@ -173,7 +174,7 @@ impl TranscriptionModel {
         self.predict_windows(features, |windows, batch| {
             let shape = [batch, 1, CONTEXT_FRAMES, INPUT_BINS];
             let data = TensorData::new(windows.to_vec(), shape);
-            to_vec(sigmoid(forward(Tensor::<4>::from_data(data, &self.device))))
+            values(sigmoid(forward(Tensor::<4>::from_data(data, &self.device))))
         })
     }
 
@@ -232,7 +233,7 @@ impl TranscriptionModel {
                 }
             }
             let data = TensorData::new(input, [group.len(), 1, PATCH_FRAMES, PATCH_BINS]);
-            let probabilities = to_vec(sigmoid(forward(Tensor::from_data(data, &self.device))))?;
+            let probabilities = values(sigmoid(forward(Tensor::from_data(data, &self.device))))?;
             for (patch, result) in group
                 .iter()
                 .zip(probabilities.chunks_exact(PATCH_FRAMES * outputs))
@@ -245,11 +246,4 @@ impl TranscriptionModel {
         }
         Ok(out)
     }
-}
-
-fn to_vec<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .map_err(|err| ModelError::TensorData(format!("{err:?}")))
 }

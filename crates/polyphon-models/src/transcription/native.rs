@@ -36,22 +36,23 @@
 use rayon::prelude::*;
 
 use super::{ConvNet, CONTEXT_FRAMES, INPUT_BINS};
+use crate::fold::{batch_norm_affine, values};
 use crate::layers::ConvBn;
 use crate::matrix::{multiply, Threads, View};
-use crate::{ModelError, Result};
+use crate::Result;
 
 /// Channels of the first and second convolutions, and of the third.
-const C1: usize = 32;
-const C2: usize = 32;
-const C3: usize = 64;
+pub(super) const C1: usize = 32;
+pub(super) const C2: usize = 32;
+pub(super) const C3: usize = 64;
 /// Frequency positions after each valid convolution and pooling.
-const F2: usize = INPUT_BINS - 2; // 227
-const P2: usize = F2 / 2; // 113
-const F3: usize = P2 - 2; // 111
-const P3: usize = F3 / 2; // 55
-const FLAT: usize = P3 * C3; // 3520
-const HIDDEN: usize = 512;
-const OUTPUTS: usize = ConvNet::OUTPUTS;
+pub(super) const F2: usize = INPUT_BINS - 2; // 227
+pub(super) const P2: usize = F2 / 2; // 113
+pub(super) const F3: usize = P2 - 2; // 111
+pub(super) const P3: usize = F3 / 2; // 55
+pub(super) const FLAT: usize = P3 * C3; // 3520
+pub(super) const HIDDEN: usize = 512;
+pub(super) const OUTPUTS: usize = ConvNet::OUTPUTS;
 /// Frames whose convolutions one thread computes at a time: the buffers stay within a few
 /// megabytes, and the matrix products still have thousands of rows.
 const BLOCK: usize = 32;
@@ -76,40 +77,12 @@ pub struct NativeConvNet {
     b_out: Vec<f32>,
 }
 
-/// A tensor's values as `f32`, in its row-major order.
-pub(super) fn values<const D: usize>(tensor: burn::tensor::Tensor<D>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .map_err(|err| ModelError::TensorData(format!("{err:?}")))
-}
-
-/// A batch norm in inference as `x · scale + shift` per channel.
-pub(super) fn folded_batch_norm(bn: &burn::nn::BatchNorm) -> Result<(Vec<f32>, Vec<f32>)> {
-    let gamma = values(bn.gamma.val())?;
-    let beta = values(bn.beta.val())?;
-    let mean = values(bn.running_mean.value())?;
-    let var = values(bn.running_var.value())?;
-    let scale: Vec<f32> = gamma
-        .iter()
-        .zip(&var)
-        .map(|(g, v)| (*g as f64 / (*v as f64 + bn.epsilon).sqrt()) as f32)
-        .collect();
-    let shift = beta
-        .iter()
-        .zip(&mean)
-        .zip(&scale)
-        .map(|((b, m), s)| b - m * s)
-        .collect();
-    Ok((scale, shift))
-}
-
 /// A 3×3 convolution's kernel `[out][in][time][frequency]` with its batch-norm scale, and
 /// the batch norm's shift.
 pub(super) fn conv_kernel(layer: &ConvBn) -> Result<(Vec<f32>, usize, usize, Vec<f32>)> {
     let [out, inputs, _, _] = layer.conv.weight.dims();
     let mut kernel = values(layer.conv.weight.val())?;
-    let (scale, shift) = folded_batch_norm(&layer.bn)?;
+    let (scale, shift) = batch_norm_affine(&layer.bn)?;
     for (o, chunk) in kernel.chunks_mut(inputs * 9).enumerate() {
         chunk.iter_mut().for_each(|w| *w *= scale[o]);
     }
@@ -143,7 +116,7 @@ impl NativeConvNet {
         }
         // burn flattens `[channel][1][frequency]`: input `c · P3 + f`; ours is `f · C3 + c`.
         let dense = values(net.hidden.weight.val())?;
-        let (scale, b_hidden) = folded_batch_norm(&net.hidden_bn)?;
+        let (scale, b_hidden) = batch_norm_affine(&net.hidden_bn)?;
         let mut w_hidden = vec![0.0; FLAT * HIDDEN];
         for (f, c, h) in itertools3(P3, C3, HIDDEN) {
             w_hidden[(f * C3 + c) * HIDDEN + h] = dense[(c * P3 + f) * HIDDEN + h] * scale[h];
@@ -288,16 +261,7 @@ impl NativeConvNet {
     /// Input row `row` convolved along frequency with time row `k` of the first kernel
     /// (zeros beyond the band edges), into `out` (`INPUT_BINS × C1`).
     fn conv1_row(&self, row: &[f32], k: usize, out: &mut [f32]) {
-        let w = &self.w1[k * 3 * C1..][..3 * C1];
-        let (w0, w1, w2) = (&w[..C1], &w[C1..2 * C1], &w[2 * C1..]);
-        for (f, out) in out.chunks_exact_mut(C1).enumerate() {
-            let left = f.checked_sub(1).map_or(0.0, |g| row[g]);
-            let right = row.get(f + 1).copied().unwrap_or(0.0);
-            let centre = row[f];
-            for c in 0..C1 {
-                out[c] = left * w0[c] + centre * w1[c] + right * w2[c];
-            }
-        }
+        convolve_along_frequency(row, &self.w1[k * 3 * C1..][..3 * C1], out);
     }
 
     /// Each window's three second-layer rows, rectified and pooled along frequency, into
@@ -392,6 +356,20 @@ fn sum3_relu(out: &mut [f32], [a, b, c]: [&[f32]; 3], bias: &[f32]) {
 
 fn add3(a: &[f32], b: &[f32], c: &[f32]) -> [f32; C2] {
     std::array::from_fn(|i| a[i] + b[i] + c[i])
+}
+
+/// `row` (`INPUT_BINS` values) convolved with one time row of the first kernel, `kernel`
+/// `[frequency tap][channel]` (zeros beyond the band edges), into `out` `[frequency][channel]`.
+pub(super) fn convolve_along_frequency(row: &[f32], kernel: &[f32], out: &mut [f32]) {
+    let (w0, w1, w2) = (&kernel[..C1], &kernel[C1..2 * C1], &kernel[2 * C1..]);
+    for (f, out) in out.chunks_exact_mut(C1).enumerate() {
+        let left = f.checked_sub(1).map_or(0.0, |g| row[g]);
+        let right = row.get(f + 1).copied().unwrap_or(0.0);
+        let centre = row[f];
+        for c in 0..C1 {
+            out[c] = left * w0[c] + centre * w1[c] + right * w2[c];
+        }
+    }
 }
 
 /// All `(a, b, c)` below the bounds, `c` fastest.

@@ -14,20 +14,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use polyphon_core::SeededRng;
 use rayon::prelude::*;
 
+use super::native::{convolve_along_frequency, C1, C2, C3, F2, F3, FLAT, HIDDEN, OUTPUTS, P2, P3};
 use super::{ConvNet, INPUT_BINS};
+use crate::fold::values;
 use crate::matrix::{multiply, Threads, View};
 use crate::{ModelError, Result};
-
-const C1: usize = 32;
-const C2: usize = 32;
-const C3: usize = 64;
-const F2: usize = INPUT_BINS - 2; // 227
-const P2: usize = F2 / 2; // 113
-const F3: usize = P2 - 2; // 111
-const P3: usize = F3 / 2; // 55
-const FLAT: usize = P3 * C3;
-const HIDDEN: usize = 512;
-const OUTPUTS: usize = ConvNet::OUTPUTS;
 
 /// Dropout probabilities of the ConvNet (Table 1): after each pooled convolution block, and
 /// after the hidden layer.
@@ -115,13 +106,6 @@ struct Weights {
     wo: Vec<f32>,
     bo: Vec<f32>,
     epsilon: [f64; 4],
-}
-
-fn values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    tensor
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .map_err(|err| ModelError::TensorData(format!("{err:?}")))
 }
 
 fn gamma_beta(bn: &burn::nn::BatchNorm) -> Result<(Vec<f32>, Vec<f32>)> {
@@ -481,16 +465,7 @@ impl Forward {
         a.par_chunks_mut(ROW1).enumerate().for_each(|(index, out)| {
             let (k, input_row) = (index / (s * r), index % (s * r));
             let row = &b.inputs[input_row * INPUT_BINS..][..INPUT_BINS];
-            let kernel = &w.w1[k * 3 * C1..][..3 * C1];
-            let (w0, w1, w2) = (&kernel[..C1], &kernel[C1..2 * C1], &kernel[2 * C1..]);
-            for (f, out) in out.chunks_exact_mut(C1).enumerate() {
-                let left = f.checked_sub(1).map_or(0.0, |g| row[g]);
-                let right = row.get(f + 1).copied().unwrap_or(0.0);
-                let centre = row[f];
-                for c in 0..C1 {
-                    out[c] = left * w0[c] + centre * w1[c] + right * w2[c];
-                }
-            }
+            convolve_along_frequency(row, &w.w1[k * 3 * C1..][..3 * C1], out);
         });
         let a_row =
             |k: usize, seq: usize, row: usize| &a[k * a_len + (seq * r + row) * ROW1..][..ROW1];

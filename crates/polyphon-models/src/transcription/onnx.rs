@@ -19,8 +19,9 @@ use ort::value::{
     Outlet, Shape, SymbolicDimensions, Tensor, TensorElementType, TensorRef, ValueType,
 };
 
-use super::native::{conv_kernel, folded_batch_norm, values};
+use super::native::conv_kernel;
 use super::{ConvNet, CONTEXT_FRAMES, INPUT_BINS};
+use crate::fold::{batch_norm_affine, values};
 use crate::{ModelError, Result};
 
 /// The environment variable naming the library, as the `ort` crate and ONNX Runtime's own
@@ -183,7 +184,7 @@ fn model(net: &ConvNet) -> Result<Model> {
         }
     }
     x = builder.node("Flatten", "flatten", &[x], vec![attribute("axis", 1i64)?])?;
-    let (scale, shift) = folded_batch_norm(&net.hidden_bn)?;
+    let (scale, shift) = batch_norm_affine(&net.hidden_bn)?;
     let mut hidden = values(net.hidden.weight.val())?;
     for row in hidden.chunks_exact_mut(scale.len()) {
         row.iter_mut().zip(&scale).for_each(|(w, s)| *w *= s);

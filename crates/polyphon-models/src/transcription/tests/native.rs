@@ -3,16 +3,8 @@
 use std::path::Path;
 
 use super::features;
+use crate::fold::largest_difference;
 use crate::transcription::{Architecture, Engine, NativeConvNet, Network, TranscriptionModel};
-
-/// Largest absolute difference between two probability matrices of equal length.
-fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
 
 /// The burn engine's probabilities and the native engine's, of the same model.
 fn both(model: &TranscriptionModel, x: &[f32], frames: usize) -> (Vec<f32>, Vec<f32>) {

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::features;
+use crate::fold::largest_difference;
 use crate::transcription::onnx::{default_library, LIBRARY_VARIABLE};
 use crate::transcription::{Architecture, Engine, TranscriptionModel};
 
@@ -19,14 +20,6 @@ fn on_ort(model: &TranscriptionModel) -> Option<TranscriptionModel> {
         }
         Err(error) => panic!("{LIBRARY_VARIABLE} is set but does not load: {error}"),
     }
-}
-
-fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn assert_ort_equals_burn(model: &TranscriptionModel, lengths: &[usize]) {
