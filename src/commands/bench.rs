@@ -34,7 +34,7 @@ with like; the last column uses every core for polyphon.")]
 The networks are timed on the inputs' features, in two formulations of the same function:
 per window (each frame's 5-frame window convolved on its own) and shared (the convolutions
 computed once over the sequence, as the native engine does); tools/bench_convnet_torch.py
-(versions in tools/requirements-torch.txt) checks that its two agree before timing them.
+(tools/requirements-torch.txt) checks that its two agree. The ort rows need ORT_DYLIB_PATH.
 End to end, every tool reads the files, transcribes them and writes MIDI, all in one process:
 tools/bench_transcribe_peers.py runs Basic Pitch (tools/requirements-basic-pitch.txt) and
 madmom (tools/requirements.txt); a peer without its interpreter is skipped with a note.")]
