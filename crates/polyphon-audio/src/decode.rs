@@ -54,6 +54,7 @@ impl AudioReader {
         if length == 0 {
             return Err(AudioError::EmptyFile { path });
         }
+        check_wav_header(&path, &file)?;
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
@@ -81,14 +82,16 @@ impl AudioReader {
                 path: path.clone(),
                 detail: e.to_string(),
             })?;
-        let sample_rate =
-            params
-                .sample_rate
-                .filter(|&r| r > 0)
-                .ok_or_else(|| AudioError::InvalidAudio {
-                    path: path.clone(),
-                    detail: "sample rate missing or zero".into(),
-                })?;
+        let sample_rate = params
+            .sample_rate
+            .filter(|rate| (1..=MAX_SAMPLE_RATE).contains(rate))
+            .ok_or_else(|| AudioError::InvalidAudio {
+                path: path.clone(),
+                detail: format!(
+                    "sample rate {} is not between 1 and {MAX_SAMPLE_RATE} Hz",
+                    params.sample_rate.unwrap_or(0)
+                ),
+            })?;
         let channels = params.channels.map(|c| c.count()).unwrap_or(1);
         let info = AudioInfo {
             sample_rate,
@@ -246,6 +249,59 @@ impl AudioReader {
             },
         }
     }
+}
+
+/// The highest sample rate accepted (twice DXD's 352.8 kHz); a header claiming more is
+/// corrupt, and trusting it would size buffers from it.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+/// The most channels accepted in a WAV file.
+const MAX_WAV_CHANNELS: u16 = 64;
+
+/// Checks a RIFF/WAVE file's format chunk before symphonia reads it: its WAV reader panics on
+/// a zero sample rate and trusts any other value. Other files pass unchecked.
+fn check_wav_header(path: &Path, file: &File) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = Vec::with_capacity(4096);
+    let mut reader = file;
+    reader
+        .take(4096)
+        .read_to_end(&mut head)
+        .and_then(|_| reader.seek(SeekFrom::Start(0)))
+        .map_err(|source| AudioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if head.len() < 12 || &head[..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(());
+    }
+    let invalid = |detail: String| AudioError::InvalidAudio {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let mut at = 12;
+    while at + 8 <= head.len() {
+        let size = u32::from_le_bytes(head[at + 4..at + 8].try_into().unwrap()) as usize;
+        if &head[at..at + 4] == b"fmt " {
+            let Some(fmt) = head.get(at + 8..at + 16) else {
+                return Ok(()); // a cut-short header is symphonia's to report
+            };
+            let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
+            let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+            if !(1..=MAX_SAMPLE_RATE).contains(&rate) {
+                let detail =
+                    format!("WAV header gives sample rate {rate} Hz (not 1 to {MAX_SAMPLE_RATE})");
+                return Err(invalid(detail));
+            }
+            if !(1..=MAX_WAV_CHANNELS).contains(&channels) {
+                let detail =
+                    format!("WAV header gives {channels} channels (not 1 to {MAX_WAV_CHANNELS})");
+                return Err(invalid(detail));
+            }
+            return Ok(());
+        }
+        at = at.saturating_add(8).saturating_add(size + (size & 1));
+    }
+    Ok(())
 }
 
 fn classify_open_error(path: &Path, error: SymphoniaError) -> AudioError {

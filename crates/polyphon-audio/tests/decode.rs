@@ -223,3 +223,45 @@ fn wav_with_an_unsupported_codec() {
     );
     assert_names_file(&error, &path);
 }
+
+/// WAV headers whose sample rate or channel count no audio has: a clear error naming the
+/// file, before the decoder trusts them (a zero rate made it panic; a huge one sized buffers).
+#[test]
+fn wav_with_an_impossible_sample_rate_or_channel_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = wav_bytes(1, 16, 4, &[0; 8]);
+    let cases: [(&str, usize, &[u8], &str); 4] = [
+        ("zero_rate.wav", 24, &0u32.to_le_bytes(), "sample rate 0 Hz"),
+        (
+            "huge_rate.wav",
+            24,
+            &0x7F00_AC44u32.to_le_bytes(),
+            "sample rate 2130750532 Hz",
+        ),
+        ("no_channels.wav", 22, &0u16.to_le_bytes(), "0 channels"),
+        (
+            "many_channels.wav",
+            22,
+            &5000u16.to_le_bytes(),
+            "5000 channels",
+        ),
+    ];
+    for (name, offset, value, expected) in cases {
+        let mut bytes = good.clone();
+        bytes[offset..offset + value.len()].copy_from_slice(value);
+        let path = write(dir.path(), name, &bytes);
+        let error = open_error(&path);
+        assert!(
+            matches!(error, AudioError::InvalidAudio { .. }),
+            "{name}: {error:?}"
+        );
+        assert!(error.to_string().contains(expected), "{name}: {error}");
+        assert_names_file(&error, &path);
+    }
+    // The untouched header still decodes.
+    let path = write(dir.path(), "good.wav", &good);
+    assert_eq!(
+        read_mono(&path, None, Downmix::Mean).unwrap().samples.len(),
+        4
+    );
+}
