@@ -3,7 +3,9 @@
 use crate::frames::{active_pitches, frame_count, frame_times, FRAMES_PER_SECOND};
 use crate::multipitch::{self, MultipitchScores, MultipitchSeries};
 use crate::transcription::{precision_recall_f1_overlap, NoteMatchOptions, NoteScores};
-use crate::validate::{Side, ValidationError, MULTIPITCH_MAX_FREQ, MULTIPITCH_MIN_FREQ};
+use crate::validate::{
+    Side, ValidationError, MULTIPITCH_MAX_FREQ, MULTIPITCH_MAX_TIME, MULTIPITCH_MIN_FREQ,
+};
 use polyphon_core::{midi_to_hz, Note};
 
 /// Frame-level scores (see [`crate::multipitch`]).
@@ -159,9 +161,10 @@ pub fn frame_scores(
     estimate: &[Note],
     fps: f64,
 ) -> Result<MultipitchScores, ValidationError> {
-    // mir_eval.multipitch would reject such a frame anyway; name the note instead.
-    check_frame_pitch_range(Side::Reference, reference)?;
-    check_frame_pitch_range(Side::Estimate, estimate)?;
+    // mir_eval.multipitch would reject such a frame anyway; name the note instead, and before
+    // a frame grid is sized from its offset.
+    check_frame_range(Side::Reference, reference)?;
+    check_frame_range(Side::Estimate, estimate)?;
     let last_offset = reference
         .iter()
         .chain(estimate)
@@ -183,8 +186,16 @@ pub fn frame_scores(
     )
 }
 
-fn check_frame_pitch_range(side: Side, notes: &[Note]) -> Result<(), ValidationError> {
+fn check_frame_range(side: Side, notes: &[Note]) -> Result<(), ValidationError> {
     for (index, note) in notes.iter().enumerate() {
+        if note.offset.is_nan() || note.offset > MULTIPITCH_MAX_TIME {
+            return Err(ValidationError::NoteTooLate {
+                side,
+                index,
+                offset: note.offset,
+                max: MULTIPITCH_MAX_TIME,
+            });
+        }
         let hz = midi_to_hz(f64::from(note.key()));
         if !(MULTIPITCH_MIN_FREQ..=MULTIPITCH_MAX_FREQ).contains(&hz) {
             return Err(ValidationError::PitchOutOfFrameRange {
@@ -224,6 +235,22 @@ mod tests {
             pitch,
             velocity: 90,
         }
+    }
+
+    /// A note ending past mir_eval.multipitch's 30,000 s is refused by name before a frame
+    /// grid is sized from it (an offset of 1e6 s asked for gigabytes).
+    #[test]
+    fn a_note_past_the_frame_limit_is_refused_before_frames_are_made() {
+        let reference = [note(0.0, 0.5, 60.0)];
+        for offset in [1e6, 30_000.5, f64::INFINITY] {
+            let late = [note(0.0, 0.5, 60.0), note(1.0, offset, 62.0)];
+            let error = frame_scores(&reference, &late, FRAMES_PER_SECOND).unwrap_err();
+            assert!(
+                matches!(error, ValidationError::NoteTooLate { index: 1, .. }),
+                "{error}"
+            );
+        }
+        assert!(frame_scores(&reference, &reference, FRAMES_PER_SECOND).is_ok());
     }
 
     #[test]

@@ -85,6 +85,15 @@ pub enum ValidationError {
         min: f64,
         max: f64,
     },
+    #[error(
+        "{side} note {index}: offset {offset} s is past the {max} s that frame-level scores accept"
+    )]
+    NoteTooLate {
+        side: Side,
+        index: usize,
+        offset: f64,
+        max: f64,
+    },
     #[error("{side} note {index}: MIDI pitch {pitch} ({hz:.2} Hz) is outside the {min}..={max} Hz that frame-level scores accept (MIDI 16..=111)")]
     PitchOutOfFrameRange {
         side: Side,
