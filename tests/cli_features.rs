@@ -121,6 +121,30 @@ fn bad_inputs_fail_with_one_line_and_no_output() {
     assert_fails_cleanly(&write("cut.wav", &whole[..whole.len() / 2]), "truncated");
 }
 
+/// A context that would make every output row hundreds of megabytes is refused up front.
+#[test]
+fn a_huge_context_is_refused_before_anything_is_computed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ctx.npy");
+    let input = fixture("sweep.wav");
+    let result = polyphon(&[
+        "features",
+        arg(&input),
+        "--context",
+        "100000",
+        "--out",
+        arg(&out),
+    ]);
+    assert_eq!(result.status.code(), Some(2), "{result:?}");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("100000") && stderr.contains("500"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn nothing_to_write_is_an_error() {
     let result = polyphon(&["features", arg(&fixture("sweep.wav"))]);

@@ -17,6 +17,11 @@ pub struct FeatureOutputs {
     pub context: usize,
 }
 
+/// The most neighbouring frames [`FeatureOutputs::context`] stacks on each side: 5 s at
+/// 100 fps. Every row of the output repeats `2·context+1` frames, so a larger context asks
+/// for hundreds of megabytes per row.
+pub const MAX_CONTEXT: usize = 500;
+
 /// What was written: frames and bins per frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeatureShape {
@@ -36,6 +41,12 @@ pub fn write_features(
     outputs: &FeatureOutputs,
     mut progress: impl FnMut(usize, Option<usize>),
 ) -> Result<FeatureShape> {
+    if outputs.context > MAX_CONTEXT {
+        return crate::invalid!(
+            "a context of {} frames on each side is more than the {MAX_CONTEXT} allowed",
+            outputs.context
+        );
+    }
     let extractor = Extractor::new(spec.clone())?;
     let mut audio = extractor.open(input)?;
     let bins = extractor.num_bins();

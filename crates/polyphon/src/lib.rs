@@ -70,7 +70,7 @@ pub use classifier::{
 };
 pub(crate) use error::invalid;
 pub use error::{Context, Error, Result};
-pub use feature_files::{write_features, FeatureOutputs, FeatureShape};
+pub use feature_files::{write_features, FeatureOutputs, FeatureShape, MAX_CONTEXT};
 pub use memory::keep_freed_memory;
 pub use polyphon_core::Note;
 pub use polyphon_models::Engine;
