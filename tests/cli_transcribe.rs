@@ -120,6 +120,51 @@ fn bad_inputs_fail_clearly_without_leaving_outputs() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// Outputs that would destroy something: the input itself, one path for two outputs, a
+/// special file. Each is refused in one line and everything is left as it was.
+#[test]
+fn outputs_never_overwrite_the_input_each_other_or_a_special_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("piece.wav");
+    std::fs::copy(example("wav"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    // A FIFO stands for any special file (a device is never risked in a test).
+    let fifo = Command::new("mkfifo")
+        .arg(dir.path().join("fifo.mid"))
+        .status();
+    assert!(fifo.is_ok_and(|status| status.success()), "mkfifo failed");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["transcribe", "piece.wav", "-o", "piece.wav"],
+            "overwrite the input",
+        ),
+        (
+            &["transcribe", "piece.wav", "-o", "x.mid", "--notes", "x.mid"],
+            "two outputs",
+        ),
+        (
+            &["transcribe", "piece.wav", "-o", "fifo.mid"],
+            "not a regular file",
+        ),
+    ];
+    for (args, needle) in cases {
+        let output = polyphon(args, dir.path());
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(message.contains(needle), "{args:?}: {message}");
+    }
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fifo.mid", "piece.wav"]);
+    let fifo = std::fs::symlink_metadata(dir.path().join("fifo.mid")).unwrap();
+    assert!(!fifo.is_file(), "the FIFO was replaced by a file");
+}
+
 /// `polyphon transcribe` with `ORT_DYLIB_PATH` set to `library`.
 fn transcribe_with_library(library: &Path, extra: &[&str], cwd: &Path) -> Output {
     let wav = example("wav");

@@ -17,8 +17,12 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Creates the temporary file for `target` (in the same directory, so the rename is atomic).
+    ///
+    /// A symbolic link is written through to the file it names, as `cp` does; a target that
+    /// exists but is not a regular file (a directory, device, FIFO or socket) is refused, so
+    /// that the rename never replaces it.
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
-        let target = target.as_ref().to_path_buf();
+        let target = writable_target(target.as_ref())?;
         let name = target
             .file_name()
             .ok_or_else(|| CoreError::Write {
@@ -81,6 +85,28 @@ impl AtomicFile {
     }
 }
 
+/// The path the rename must replace: `target`, or the file a symbolic link there names;
+/// an error where that exists and is not a regular file.
+fn writable_target(target: &Path) -> Result<PathBuf> {
+    let refuse = |detail: &str| CoreError::Write {
+        path: target.to_path_buf(),
+        detail: detail.into(),
+    };
+    let is_link = std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink());
+    let resolved = match is_link {
+        true => std::fs::canonicalize(target)
+            .map_err(|_| refuse("a symbolic link to nothing; give a plain output path"))?,
+        false => target.to_path_buf(),
+    };
+    match std::fs::metadata(&resolved) {
+        Ok(meta) if meta.is_dir() => Err(refuse("is a directory")),
+        Ok(meta) if !meta.is_file() => Err(refuse(
+            "is not a regular file (a device, FIFO or socket); polyphon writes regular files only",
+        )),
+        _ => Ok(resolved),
+    }
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.writer().write(buf)
@@ -107,6 +133,42 @@ impl Drop for AtomicFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_or_a_fifo_at_the_target_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = AtomicFile::create(dir.path()).err().unwrap().to_string();
+        assert!(error.contains("is a directory"), "{error}");
+        // A FIFO stands for any special file (a device is never risked in a test).
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+        let error = AtomicFile::create(&fifo).err().unwrap().to_string();
+        assert!(error.contains("not a regular file"), "{error}");
+        assert!(!std::fs::symlink_metadata(&fifo).unwrap().is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.txt");
+        let link = dir.path().join("link.txt");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut file = AtomicFile::create(&link).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
+        assert!(AtomicFile::create(&dangling).is_err());
+    }
 
     #[test]
     fn uncommitted_file_leaves_nothing_behind() {

@@ -49,6 +49,25 @@ pub struct TranscriptionOutputs {
 }
 
 impl TranscriptionOutputs {
+    /// An error where an output would overwrite `input` or another output.
+    pub fn check_apart_from(&self, input: &Path) -> Result<()> {
+        let paths = [&self.midi, &self.notes, &self.roll, &self.frames];
+        let outputs: Vec<&PathBuf> = paths.into_iter().flatten().collect();
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        for (index, output) in outputs.iter().enumerate() {
+            if same(output, input) {
+                return invalid!("{}: the output would overwrite the input", output.display());
+            }
+            if outputs[..index].iter().any(|earlier| same(output, earlier)) {
+                return invalid!("{}: given for two outputs", output.display());
+            }
+        }
+        Ok(())
+    }
+
     /// `input`'s outputs inside `folder`, named after its stem: `<stem>.mid`, and
     /// `<stem>.csv`, `<stem>.png`, `<stem>.npy` for the notes, roll and frames asked for.
     pub fn in_folder(folder: &Path, input: &Path, [notes, roll, frames]: [bool; 3]) -> Self {
@@ -216,6 +235,7 @@ impl Transcriber {
         outputs: &TranscriptionOutputs,
         mut progress: impl FnMut(usize, Option<usize>),
     ) -> Result<Vec<Note>> {
+        outputs.check_apart_from(path.as_ref())?;
         let keys = self.keys();
         let mut notes = self.rule.stream(keys)?;
         let mut roll = outputs
