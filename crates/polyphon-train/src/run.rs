@@ -81,8 +81,8 @@ pub(crate) fn save_checkpoint<M: Module>(
         .map_err(|e| file_error(optimizer, e.to_string()))
 }
 
-/// Reads the run state in `out` to resume it, or starts a new one; refuses to resume a run
-/// of another configuration (`same` compares the saved configuration with this one, e.g.
+/// Reads the run state in `out` to resume it, or starts a new one; refuses to resume where
+/// there is nothing to resume, to resume a run of another configuration (`same` compares the saved configuration with this one, e.g.
 /// ignoring the epoch limit, which may grow) and to overwrite a run without `resume`.
 pub(crate) fn prepare_run<C, S>(
     config: &C,
@@ -100,8 +100,14 @@ where
         path: path.to_path_buf(),
         detail,
     };
+    if resume && !state_path.exists() {
+        return Err(file_error(
+            out,
+            "has no finished epoch to resume from; start the run without --resume".into(),
+        ));
+    }
     fs::create_dir_all(out).map_err(|e| file_error(out, e.to_string()))?;
-    if resume && state_path.exists() {
+    if resume {
         let saved: C = read_json(config_path)?;
         if !same(&saved, config) {
             return Err(file_error(

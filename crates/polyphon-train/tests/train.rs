@@ -48,6 +48,12 @@ fn a_run_writes_its_files_and_resumes_after_its_last_epoch() {
     assert!(refused.unwrap_err().to_string().contains("--resume"));
 
     let resumed = train_transcription(&config(3), &manifest, &cache, &out, true, |_| {}).unwrap();
+    // Resuming where no epoch ever finished is an error, not a silent fresh start.
+    let nothing = dir.path().join("nothing");
+    let refused = train_transcription(&config(1), &manifest, &cache, &nothing, true, |_| {});
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("no finished epoch to resume"), "{message}");
+    assert!(!nothing.exists(), "a refused run made its folder");
     assert_eq!(resumed.epochs.len(), 3);
     assert_eq!(resumed.epochs[..2], first.epochs[..]);
 
