@@ -39,6 +39,7 @@ fn main() {
     quit_quietly_on_closed_pipe();
     polyphon::keep_freed_memory();
     let cli = Cli::parse();
+    let _ = polyphon::remove_temporary_files_on_termination();
     let result = match cli.command {
         Command::Features(args) => commands::features::run(args),
         Command::Bench(args) => commands::bench::run(args),

@@ -5,10 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use polyphon::analysis::frames::DEFAULT_FPS;
-use polyphon::analysis::sources::{add_manifest, add_note_file, is_manifest, parse_split};
-use polyphon::analysis::{
-    write_report, Entanglement, EntanglementReport, ReportOptions, TrainingSet,
-};
+use polyphon::analysis::sources::{parse_split, training_set};
+use polyphon::analysis::{write_report, Entanglement, EntanglementReport, ReportOptions};
 use polyphon::bundled::DEFAULT_TRANSCRIPTION;
 use polyphon::evaluation::entanglement::model_frames;
 use polyphon::notes::read_notes;
@@ -126,15 +124,7 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
     let split = parse_split(&args.train_split)?;
 
     // Read everything before writing anything: bad input leaves no output behind.
-    let mut training = TrainingSet::new();
-    for path in &args.train {
-        if is_manifest(path) {
-            add_manifest(&mut training, path, split, args.fps)?;
-        } else {
-            add_note_file(&mut training, path, args.fps)?;
-        }
-    }
-    let mut analysis = Entanglement::new(training);
+    let mut analysis = Entanglement::new(training_set(&args.train, split, args.fps)?);
     if let Some(manifest) = &args.eval {
         add_model_frames(&mut analysis, args, manifest)?;
     }
@@ -172,7 +162,10 @@ fn run_entanglement(args: &EntanglementArgs) -> anyhow::Result<()> {
     let written = write_report(&args.out, &report, &options)
         .with_context(|| format!("cannot write the analysis to {}", args.out.display()))?;
     print!("{}", report.summary);
-    let names: Vec<String> = written.iter().map(|p| display_name(p)).collect();
+    let files = written
+        .iter()
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy());
+    let names: Vec<_> = files.collect();
     println!("wrote {}: {}", args.out.display(), names.join(", "));
     Ok(())
 }
@@ -209,11 +202,4 @@ fn add_model_frames(
 
 fn paths_json(paths: &[PathBuf]) -> serde_json::Value {
     paths.iter().map(|p| p.display().to_string()).collect()
-}
-
-fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }

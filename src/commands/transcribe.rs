@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use polyphon::decode::NoteDecoder;
 use polyphon::notes::Note;
@@ -22,7 +22,8 @@ use polyphon::{EngineChoice, Transcriber, TranscriptionOutputs as Outputs};
   polyphon transcribe *.wav -o transcriptions/ --model runs/convnet/model.json
 
 Without --model, the bundled ConvNet (convnet-pieces, trained on synthesized piano; see the
-README) is used. Without -o, one input is written to <input stem>.mid in the current folder.")]
+README) is used. Without -o, one input is written to <input stem>.mid in the current folder.
+Several inputs must have distinct file stems, as their outputs share one folder.")]
 pub struct TranscribeArgs {
     /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis).
     #[arg(required = true)]
@@ -91,6 +92,9 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
     }
     let several =
         args.inputs.len() > 1 || args.output.as_ref().is_some_and(|output| output.is_dir());
+    if several {
+        Outputs::check_distinct_stems(&args.inputs)?;
+    }
     if let (true, Some(folder)) = (several, &args.output) {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("creating {}", folder.display()))?;
@@ -113,9 +117,8 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
             Err(error) => return Err(error),
         }
     }
-    if failures > 0 {
-        bail!("{failures} of {} inputs failed", args.inputs.len());
-    }
+    let inputs = args.inputs.len();
+    anyhow::ensure!(failures == 0, "{failures} of {inputs} inputs failed");
     Ok(())
 }
 

@@ -74,6 +74,20 @@ pub fn add_note_file(training: &mut TrainingSet, path: &Path, fps: f64) -> Resul
     Ok(())
 }
 
+/// The training set of `paths`: the `split` entries of each manifest (`.jsonl`, see
+/// [`add_manifest`]) and every other path as a note list ([`add_note_file`]).
+pub fn training_set(paths: &[impl AsRef<Path>], split: Split, fps: f64) -> Result<TrainingSet> {
+    let mut training = TrainingSet::new();
+    for path in paths.iter().map(AsRef::as_ref) {
+        if is_manifest(path) {
+            add_manifest(&mut training, path, split, fps)?;
+        } else {
+            add_note_file(&mut training, path, fps)?;
+        }
+    }
+    Ok(training)
+}
+
 /// Whether a path names a manifest (`.jsonl`) rather than a note list.
 pub fn is_manifest(path: &Path) -> bool {
     path.extension()

@@ -1,8 +1,53 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::{CoreError, Result};
+
+/// Every temporary output of this process not yet renamed into place or removed: what
+/// [`remove_temporary_files_and_exit`] deletes when the process is interrupted, as a signal
+/// gives no unwinding that would run the destructors.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while the lock was held leaves a list that is still correct.
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn forget(list: &mut Vec<PathBuf>, temp: &Path) {
+    if let Some(index) = list.iter().rposition(|path| path == temp) {
+        list.swap_remove(index);
+    }
+}
+
+/// Removes this process's temporary outputs and exits with `code`, for a SIGINT/SIGTERM
+/// handler. The lock stays held until the exit, so no rename completes meanwhile: every
+/// output is either whole under its name or gone.
+pub fn remove_temporary_files_and_exit(code: i32) -> ! {
+    let list = pending();
+    for temp in list.iter() {
+        let _ = std::fs::remove_file(temp);
+    }
+    std::process::exit(code)
+}
+
+/// Renames `temp` to `target` and forgets it, under the lock.
+fn rename_into_place(temp: &Path, target: &Path) -> std::io::Result<()> {
+    let mut list = pending();
+    std::fs::rename(temp, target)?;
+    forget(&mut list, temp);
+    Ok(())
+}
+
+/// Removes `temp` and forgets it.
+fn discard(temp: &Path) {
+    let mut list = pending();
+    let _ = std::fs::remove_file(temp);
+    forget(&mut list, temp);
+}
 
 /// An output file that appears under its final name only once it is complete.
 ///
@@ -32,15 +77,19 @@ impl AtomicFile {
             .to_string_lossy()
             .into_owned();
         let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        pending().push(temp.clone());
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
             .open(&temp)
-            .map_err(|source| CoreError::Io {
-                path: target.clone(),
-                source,
+            .map_err(|source| {
+                discard(&temp);
+                CoreError::Io {
+                    path: target.clone(),
+                    source,
+                }
             })?;
         Ok(Self {
             target,
@@ -78,10 +127,75 @@ impl AtomicFile {
             path: self.target.clone(),
             source,
         };
-        let file = writer.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
-        std::fs::rename(&self.temp, &self.target).map_err(io_err)?;
+        let file = writer.into_inner().map_err(|e| {
+            discard(&self.temp);
+            io_err(e.into_error())
+        })?;
+        let renamed = file
+            .sync_all()
+            .and_then(|_| rename_into_place(&self.temp, &self.target));
+        if let Err(source) = renamed {
+            discard(&self.temp);
+            return Err(io_err(source));
+        }
         Ok(self.target.clone())
+    }
+}
+
+/// The outputs of one command, which appear together or not at all.
+///
+/// Each output is written completely (by any writer, atomically) to the temporary path that
+/// [`stage`](Self::stage) returns; [`publish`](Self::publish) renames them all into place once
+/// every one is complete. Dropping the group unpublished (an error in a later output) removes
+/// them all, so a failed command leaves no `.npy` without its `.csv`.
+#[derive(Debug, Default)]
+pub struct OutputGroup {
+    /// `(temporary path, final path)`, in the order staged.
+    staged: Vec<(PathBuf, PathBuf)>,
+}
+
+impl OutputGroup {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks that `target` may be written (as [`AtomicFile::create`] does) and returns the
+    /// temporary path to write its content to: hidden, beside it, with its extension kept.
+    pub fn stage(&mut self, target: impl AsRef<Path>) -> Result<PathBuf> {
+        let target = writable_target(target.as_ref())?;
+        let name = target.file_name().unwrap_or_default().to_string_lossy();
+        let temp = target.with_file_name(format!(".staged-{}.{name}", std::process::id()));
+        pending().push(temp.clone());
+        self.staged.push((temp.clone(), target));
+        Ok(temp)
+    }
+
+    /// Renames every staged output into place; returns their final paths. A staged output
+    /// that was never written is an error, and nothing is published.
+    pub fn publish(mut self) -> Result<Vec<PathBuf>> {
+        if let Some((_, target)) = self.staged.iter().find(|(temp, _)| !temp.is_file()) {
+            return Err(CoreError::Write {
+                path: target.clone(),
+                detail: "the output was never written".into(),
+            });
+        }
+        let mut published = Vec::with_capacity(self.staged.len());
+        for (temp, target) in std::mem::take(&mut self.staged) {
+            rename_into_place(&temp, &target).map_err(|source| CoreError::Io {
+                path: target.clone(),
+                source,
+            })?;
+            published.push(target);
+        }
+        Ok(published)
+    }
+}
+
+impl Drop for OutputGroup {
+    fn drop(&mut self) {
+        for (temp, _) in &self.staged {
+            discard(temp);
+        }
     }
 }
 
@@ -125,7 +239,7 @@ impl std::io::Seek for AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.temp);
+            discard(&self.temp);
         }
     }
 }
@@ -168,6 +282,40 @@ mod tests {
         let dangling = dir.path().join("dangling.txt");
         std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
         assert!(AtomicFile::create(&dangling).is_err());
+    }
+
+    #[test]
+    fn a_group_appears_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("a.csv"), dir.path().join("a.npy"));
+        let names = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        {
+            let mut group = OutputGroup::new();
+            let staged = group.stage(&first).unwrap();
+            assert!(staged.to_string_lossy().ends_with(".a.csv"), "{staged:?}");
+            std::fs::write(&staged, b"1").unwrap();
+            group.stage(&second).unwrap();
+            // The second output failed before it was written: nothing appears.
+            assert!(group.publish().is_err());
+        }
+        assert!(names().is_empty(), "{:?}", names());
+        let mut group = OutputGroup::new();
+        for target in [&first, &second] {
+            let mut file = AtomicFile::create(group.stage(target).unwrap()).unwrap();
+            file.write_all(b"whole").unwrap();
+            file.commit().unwrap();
+        }
+        assert!(names().iter().all(|name| name.starts_with('.')));
+        assert_eq!(group.publish().unwrap(), [first.clone(), second.clone()]);
+        assert_eq!(names(), ["a.csv", "a.npy"]);
+        assert!(pending().iter().all(|path| !path.starts_with(dir.path())));
     }
 
     #[test]

@@ -26,6 +26,14 @@ pub enum CoreError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: {detail}")]
     Json { path: PathBuf, detail: String },
+    #[error(
+        "{path}: damaged or changed since it was saved (SHA-256 {found}, its record says {expected})"
+    )]
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

@@ -6,7 +6,8 @@
 //!   (`onset <= k / fps < offset`);
 //! * [`manifest`]: the JSON-lines manifests of data sets and their splits;
 //! * [`SeededRng`], the one random number generator of data sets and training;
-//! * [`AtomicFile`], outputs that appear under their name only when complete.
+//! * [`AtomicFile`], outputs that appear under their name only when complete, and
+//!   [`OutputGroup`], a command's outputs that appear together.
 //!
 //! ```
 //! use polyphon_core::{frame_labels, Note};
@@ -18,6 +19,7 @@
 //! ```
 
 mod atomic_file;
+pub mod checksum;
 mod csv;
 mod error;
 mod labels;
@@ -28,13 +30,15 @@ mod rng;
 
 use std::path::Path;
 
-pub use atomic_file::AtomicFile;
+pub use atomic_file::{remove_temporary_files_and_exit, AtomicFile, OutputGroup};
 pub use csv::{parse_csv, read_csv, write_csv, CSV_HEADER};
 pub use error::{CoreError, Result};
 pub use labels::{active_frames, frame_labels, FrameLabels};
 pub use manifest::{read_manifest, read_split, write_manifest, ManifestEntry, Split};
 pub use midi::{parse_midi, read_midi, read_midi_parts, write_midi};
-pub use note::{midi_to_hz, normalize_notes, notes_end, quantise_pitch, sort_notes, Note};
+pub use note::{
+    midi_to_hz, normalize_notes, notes_end, quantise_pitch, sort_notes, Note, MAX_NOTE_SECONDS,
+};
 pub use rng::SeededRng;
 
 /// Reads a note list, choosing the format by extension: `.csv`, or `.mid` / `.midi`.

@@ -78,11 +78,21 @@ fn parse_tracks(bytes: &[u8], path: &Path) -> Result<Vec<Vec<(u8, Note)>>> {
         ));
     }
     let clock = TempoMap::new(&smf).map_err(|detail| midi_error(path, detail))?;
-    Ok(smf
+    let tracks: Vec<Vec<(u8, Note)>> = smf
         .tracks
         .iter()
         .map(|track| track_notes(track, &clock))
-        .collect())
+        .collect();
+    // Delta times sum to hours with a few bytes; the note check bounds what follows.
+    for (track, (_, note)) in tracks
+        .iter()
+        .enumerate()
+        .flat_map(|(index, notes)| notes.iter().map(move |note| (index, note)))
+    {
+        note.check()
+            .map_err(|detail| midi_error(path, format!("track {track}: {detail}")))?;
+    }
+    Ok(tracks)
 }
 
 /// The notes of one track, paired as pretty_midi does.
@@ -352,6 +362,19 @@ mod tests {
             spans(&parse(&bytes)),
             vec![(0.5, 2.0, 60.0, 90), (2.0, 2.5, 62.0, 80)]
         );
+    }
+
+    #[test]
+    fn notes_past_the_limit_are_refused_before_anything_grows_with_them() {
+        // Four maximal delta times at 120 BPM and 1 tick per beat: about 2.1 million hours.
+        let max = u28::max_value().as_int();
+        let events = vec![(max, on(60, 100)), (max, off(60))];
+        let bytes = midi_bytes(Timing::Metrical(1.into()), vec![events]);
+        let error = parse_midi(&bytes, Path::new("far.mid")).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("far.mid"), "{message}");
+        assert!(message.contains("track 0: offset"), "{message}");
+        assert!(message.contains("30000 s"), "{message}");
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! The note: what transcription produces, synthesis renders and the metrics compare.
 
+/// The latest time, in seconds, a note read from a file may end at (8 h 20 min): the frame
+/// grids that scores and analyses build grow with the last offset, so a stray huge time in a
+/// note list would otherwise ask for gigabytes. mir_eval has no such limit; its arrays do.
+pub const MAX_NOTE_SECONDS: f64 = 30_000.0;
+
 /// One sounding note, times in seconds from the start of the audio.
 ///
 /// `pitch` is a MIDI number (60 = C4, middle C). It is a float because note lists from other
@@ -54,6 +59,12 @@ impl Note {
             return Err(format!(
                 "zero duration: offset equals onset ({} s)",
                 self.onset
+            ));
+        }
+        if self.offset > MAX_NOTE_SECONDS {
+            return Err(format!(
+                "offset {} s is past the {MAX_NOTE_SECONDS} s a note list may reach",
+                self.offset
             ));
         }
         if !(0.0..=127.0).contains(&self.pitch) {
@@ -184,6 +195,8 @@ mod tests {
         assert!(check(-1.0, 1.0, 60.0).starts_with("negative onset"));
         assert!(check(0.0, 1.0, 128.0).contains("not a MIDI number"));
         assert!(check(0.0, f64::NAN, 60.0).contains("finite"));
+        assert!(check(0.0, 30_000.5, 60.0).contains("past the 30000 s"));
         assert!(Note::new(0.0, 1.0, 60, 0).check().is_ok());
+        assert!(Note::new(0.0, MAX_NOTE_SECONDS, 60, 0).check().is_ok());
     }
 }

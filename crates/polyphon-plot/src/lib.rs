@@ -53,15 +53,22 @@ where
         detail,
     };
     let bytes = render_png(width, height, draw).map_err(error)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let written = std::fs::write(&temp, bytes)
-        .and_then(|_| std::fs::rename(&temp, path))
-        .map_err(|e| e.to_string());
-    written.map_err(|detail| {
-        let _ = std::fs::remove_file(&temp);
-        error(detail)
-    })
+    let write = || -> polyphon_core::Result<()> {
+        let mut file = polyphon_core::AtomicFile::create(path)?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(polyphon_core::CoreError::io(path))?;
+        file.commit().map(drop)
+    };
+    write().map_err(|e| error(without_path(e)))
+}
+
+/// What went wrong, without the path the error names (ours names it once).
+fn without_path(error: polyphon_core::CoreError) -> String {
+    use polyphon_core::CoreError;
+    match error {
+        CoreError::Io { source, .. } => source.to_string(),
+        CoreError::Write { detail, .. } => detail,
+        other => other.to_string(),
+    }
 }
 
 /// Draws a `width`×`height` chart with `draw` and encodes it as PNG bytes in memory.

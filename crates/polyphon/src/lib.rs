@@ -61,6 +61,7 @@ mod feature_files;
 mod memory;
 mod separation_stream;
 mod separator;
+mod termination;
 mod transcriber;
 
 use std::path::Path;
@@ -75,6 +76,7 @@ pub use memory::keep_freed_memory;
 pub use polyphon_core::Note;
 pub use polyphon_models::Engine;
 pub use separator::{to_f32, SeparationStream, Separator, Stems};
+pub use termination::remove_temporary_files_on_termination;
 pub use transcriber::{
     EngineChoice, ProbabilityChunk, Transcriber, TranscriptionOutputs, TranscriptionStream,
 };

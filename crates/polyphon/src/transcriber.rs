@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use polyphon_audio::StreamResampler;
-use polyphon_core::{write_csv, write_midi, Note};
+use polyphon_core::{write_csv, write_midi, Note, OutputGroup};
 use polyphon_decode::{NoteDecoder, NoteStream, PianoRoll};
 use polyphon_features::{Extractor, FeatureSpec, FeatureStream, NpyWriter};
 use polyphon_models::transcription::{Architecture, Engine, TranscriptionModel, INPUT_BINS};
@@ -63,6 +63,26 @@ impl TranscriptionOutputs {
             }
             if outputs[..index].iter().any(|earlier| same(output, earlier)) {
                 return invalid!("{}: given for two outputs", output.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// An error where two of `inputs` share a file stem (`a/x.wav`, `b/x.flac`), as their
+    /// outputs in one folder ([`in_folder`](Self::in_folder)) would share names: the later
+    /// would replace the earlier.
+    pub fn check_distinct_stems(inputs: &[impl AsRef<Path>]) -> Result<()> {
+        let mut seen = std::collections::HashMap::new();
+        for input in inputs.iter().map(AsRef::as_ref) {
+            let stem = input.file_stem().unwrap_or_default();
+            if let Some(earlier) = seen.insert(stem, input) {
+                return invalid!(
+                    "{} and {} would both be written as {}.*; give them separate runs or \
+                     output folders",
+                    earlier.display(),
+                    input.display(),
+                    stem.to_string_lossy()
+                );
             }
         }
         Ok(())
@@ -236,13 +256,28 @@ impl Transcriber {
         mut progress: impl FnMut(usize, Option<usize>),
     ) -> Result<Vec<Note>> {
         outputs.check_apart_from(path.as_ref())?;
+        // Every output is staged before any work, so a path that cannot be written fails
+        // first, and all of them appear together at the end.
+        let mut group = OutputGroup::new();
+        let mut stage = |target: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+            Ok(match target {
+                Some(target) => Some(group.stage(target)?),
+                None => None,
+            })
+        };
+        let staged = TranscriptionOutputs {
+            midi: stage(&outputs.midi)?,
+            notes: stage(&outputs.notes)?,
+            roll: stage(&outputs.roll)?,
+            frames: stage(&outputs.frames)?,
+        };
         let keys = self.keys();
         let mut notes = self.rule.stream(keys)?;
-        let mut roll = outputs
+        let mut roll = staged
             .roll
             .as_ref()
             .map(|_| PianoRoll::new(self.rule.lowest_pitch, self.rule.fps));
-        let mut frames = match &outputs.frames {
+        let mut frames = match &staged.frames {
             Some(path) => Some(NpyWriter::create(path, &[keys])?),
             None => None,
         };
@@ -262,18 +297,19 @@ impl Transcriber {
             Ok(())
         })?;
         let notes = notes.finish();
-        if let Some(path) = &outputs.notes {
+        if let Some(path) = &staged.notes {
             write_csv(path, &notes)?;
         }
-        if let (Some(roll), Some(path)) = (roll, &outputs.roll) {
+        if let (Some(roll), Some(path)) = (roll, &staged.roll) {
             roll.write_png(&notes, path)?;
         }
         if let Some(frames) = frames {
             frames.finish()?;
         }
-        if let Some(path) = &outputs.midi {
+        if let Some(path) = &staged.midi {
             write_midi(path, &notes, 0, "polyphon transcription")?;
         }
+        group.publish()?;
         Ok(notes)
     }
 
