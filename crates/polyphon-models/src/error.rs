@@ -48,6 +48,9 @@ pub enum ModelError {
     EngineNotBuilt(&'static str),
     #[error("reading tensor data: {0}")]
     TensorData(String),
+    /// A file that cannot be written, or whose checksum does not match its record.
+    #[error(transparent)]
+    File(#[from] polyphon_core::CoreError),
 }
 
 /// Result type of this crate.

@@ -2,11 +2,14 @@
 //! stored at a chosen precision and widened to `f32` when loaded.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::store::ModuleRecord;
-use burn::tensor::{DType, Tensor};
+use burn::tensor::{Bytes, DType, Tensor};
+use polyphon_core::checksum::{sha256_hex, verify_sha256};
+use polyphon_core::AtomicFile;
 use serde::{Deserialize, Serialize};
 
 use crate::{ModelError, Result};
@@ -38,14 +41,42 @@ pub(crate) fn read_sidecar(sidecar: &Path) -> Result<String> {
     })
 }
 
-/// The weights file `name` beside `sidecar`, and its record.
-pub(crate) fn read_weights(sidecar: &Path, name: &str) -> Result<(PathBuf, ModuleRecord)> {
+/// The sidecar key holding the SHA-256 of the weight file, checked before the weights load.
+/// Sidecars written before it existed lack it and load unchecked.
+pub const WEIGHTS_SHA256: &str = "weights_sha256";
+
+/// The weights file `name` beside `sidecar` (whose text is `sidecar_text`), and its record.
+pub(crate) fn read_weights(
+    sidecar: &Path,
+    sidecar_text: &str,
+    name: &str,
+) -> Result<(PathBuf, ModuleRecord)> {
     let weights = sidecar.parent().unwrap_or(Path::new("")).join(name);
-    let record = ModuleRecord::load(&weights).map_err(|err| ModelError::Record {
+    let bytes = fs::read(&weights).map_err(|source| ModelError::Io {
         path: weights.clone(),
-        message: err.to_string(),
+        source,
     })?;
+    let record = record_from_bytes(sidecar_text, &weights, bytes)?;
     Ok((weights, record))
+}
+
+/// The record in `bytes`, after checking them against the checksum of `sidecar_text`;
+/// `weights` names them in errors.
+pub(crate) fn record_from_bytes(
+    sidecar_text: &str,
+    weights: &Path,
+    bytes: Vec<u8>,
+) -> Result<ModuleRecord> {
+    let recorded = serde_json::from_str::<serde_json::Value>(sidecar_text)
+        .ok()
+        .and_then(|json| json.get(WEIGHTS_SHA256)?.as_str().map(str::to_owned));
+    if let Some(expected) = recorded {
+        verify_sha256(&bytes, &expected, weights)?;
+    }
+    ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|err| ModelError::Record {
+        path: weights.to_path_buf(),
+        message: err.to_string(),
+    })
 }
 
 pub(crate) fn file_name(path: &Path) -> String {
@@ -55,7 +86,8 @@ pub(crate) fn file_name(path: &Path) -> String {
 }
 
 /// Writes `module`'s weights at `precision` to `weights` and `description` as JSON to
-/// `sidecar`: the save step every model kind shares.
+/// `sidecar`, with the weights' SHA-256 ([`WEIGHTS_SHA256`]): the save step every model kind
+/// shares. Each file appears whole; the sidecar last, so it never names missing weights.
 pub(crate) fn save_module<M: Module, D: Serialize>(
     module: M,
     precision: Precision,
@@ -64,15 +96,25 @@ pub(crate) fn save_module<M: Module, D: Serialize>(
     description: &D,
 ) -> Result<()> {
     let record = cast(module, precision.dtype()).into_record();
-    record.save(weights).map_err(|err| ModelError::Record {
+    let bytes = record.into_bytes().map_err(|err| ModelError::Record {
         path: weights.to_path_buf(),
         message: err.to_string(),
     })?;
-    let json = serde_json::to_string_pretty(description).expect("plain data serialises");
-    fs::write(sidecar, json + "\n").map_err(|source| ModelError::Io {
-        path: sidecar.to_path_buf(),
-        source,
-    })
+    write_whole(weights, &bytes)?;
+    let mut json = serde_json::to_value(description).expect("plain data serialises");
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert(WEIGHTS_SHA256.into(), sha256_hex(&bytes).into());
+    }
+    let text = serde_json::to_string_pretty(&json).expect("plain data serialises");
+    write_whole(sidecar, (text + "\n").as_bytes())
+}
+
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)
+        .map_err(polyphon_core::CoreError::io(path))?;
+    file.commit()?;
+    Ok(())
 }
 
 /// Casts every float tensor of a module (running statistics included).

@@ -4,11 +4,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use polyphon_core::checksum::{read_verified, sha256_hex};
 use polyphon_models::adam;
 use polyphon_models::burn::module::Module;
 use polyphon_models::burn::optim::ModuleOptimizer;
 use polyphon_models::burn::store::ModuleRecord;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{Result, TrainError};
 
@@ -45,13 +46,31 @@ impl RunFiles {
     }
 }
 
+/// The SHA-256 of a checkpoint's two files, kept in the run state written after them and
+/// checked before a resumed run loads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CheckpointSums {
+    pub weights_sha256: String,
+    pub optimizer_sha256: String,
+}
+
 /// The last epoch's weights (into `fresh`, a new module on the training device, so that it
-/// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them.
+/// keeps tracking gradients) and Adam state, as [`save_checkpoint`] wrote them; `sums`, where
+/// the run state has them, are checked first.
 pub(crate) fn load_checkpoint<M: Module>(
     fresh: M,
     weights: &Path,
     optimizer: &Path,
+    sums: Option<&CheckpointSums>,
 ) -> Result<(M, ModuleOptimizer)> {
+    if let Some(sums) = sums {
+        for (path, expected) in [
+            (weights, &sums.weights_sha256),
+            (optimizer, &sums.optimizer_sha256),
+        ] {
+            read_verified(path, expected).map_err(|e| file_error(path, without_path(e)))?;
+        }
+    }
     let record = ModuleRecord::load(weights)
         .map_err(|e| file_error(weights, e.to_string()))?
         .cast_to_module_dtype();
@@ -64,13 +83,28 @@ pub(crate) fn load_checkpoint<M: Module>(
     Ok((module, optimizer_state))
 }
 
-/// Writes the weights of `module` and the optimizer's state, to resume from.
+/// What went wrong, without the path (the caller's error names it once).
+fn without_path(error: polyphon_core::CoreError) -> String {
+    match error {
+        polyphon_core::CoreError::Io { source, .. } => source.to_string(),
+        polyphon_core::CoreError::Checksum {
+            expected, found, ..
+        } => format!(
+            "damaged or changed since it was saved (SHA-256 {found}, the run state says \
+             {expected}); start a new run or restore the file"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Writes the weights of `module` and the optimizer's state, to resume from; returns their
+/// checksums.
 pub(crate) fn save_checkpoint<M: Module>(
     module: &M,
     weights: &Path,
     optimizer_state: &ModuleOptimizer,
     optimizer: &Path,
-) -> Result<()> {
+) -> Result<CheckpointSums> {
     module
         .clone()
         .into_record()
@@ -78,7 +112,15 @@ pub(crate) fn save_checkpoint<M: Module>(
         .map_err(|e| file_error(weights, e.to_string()))?;
     optimizer_state
         .save(optimizer)
-        .map_err(|e| file_error(optimizer, e.to_string()))
+        .map_err(|e| file_error(optimizer, e.to_string()))?;
+    let sum = |path: &Path| -> Result<String> {
+        let bytes = fs::read(path).map_err(|e| file_error(path, e.to_string()))?;
+        Ok(sha256_hex(&bytes))
+    };
+    Ok(CheckpointSums {
+        weights_sha256: sum(weights)?,
+        optimizer_sha256: sum(optimizer)?,
+    })
 }
 
 /// Reads the run state in `out` to resume it, or starts a new one; refuses to resume where
@@ -143,11 +185,10 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temp = path.with_extension("partial");
-    fs::write(&temp, bytes)
-        .and_then(|_| fs::rename(&temp, path))
-        .map_err(|e| TrainError::File {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })
+    let write = || -> polyphon_core::Result<()> {
+        let mut file = polyphon_core::AtomicFile::create(path)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(polyphon_core::CoreError::io(path))?;
+        file.commit().map(drop)
+    };
+    write().map_err(|e| file_error(path, without_path(e)))
 }

@@ -17,7 +17,9 @@ use polyphon_models::burn::tensor::Device;
 use polyphon_models::{adam, training_device};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::run::{self, prepare_run, save_checkpoint, write_atomically, write_json, RunFiles};
+use crate::run::{
+    self, prepare_run, save_checkpoint, write_atomically, write_json, CheckpointSums, RunFiles,
+};
 use crate::Result;
 
 /// One epoch's line of a task's log: what the log files show and what picks the best model.
@@ -125,11 +127,17 @@ pub struct Outcome<L> {
 struct RunState<L> {
     #[serde(default)]
     log: Vec<L>,
+    /// The last checkpoint's checksums (absent in runs saved before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkpoint: Option<CheckpointSums>,
 }
 
 impl<L> Default for RunState<L> {
     fn default() -> Self {
-        Self { log: Vec::new() }
+        Self {
+            log: Vec::new(),
+            checkpoint: None,
+        }
     }
 }
 
@@ -177,6 +185,7 @@ pub fn train<T: Task, C: Serialize + DeserializeOwned>(
             task.fresh_network(&device)?,
             &files.weights,
             &files.optimizer,
+            state.checkpoint.as_ref(),
         )?
     };
     for epoch in state.log.len()..settings.epochs {
@@ -188,9 +197,10 @@ pub fn train<T: Task, C: Serialize + DeserializeOwned>(
         device.seed(settings.seed.wrapping_add(1 + epoch as u64));
         progress(Progress::EpochStart { epoch, batches });
         let mut loss_sum = 0.0f64;
-        for _ in 0..batches {
+        for batch in 0..batches {
             let (next, loss) = task.train_batch(network, &mut optimizer, epoch)?;
             network = next;
+            check_loss(loss, epoch, batch)?;
             loss_sum += loss as f64;
             progress(Progress::Batch { loss });
         }
@@ -213,6 +223,21 @@ pub fn train<T: Task, C: Serialize + DeserializeOwned>(
     })
 }
 
+/// An error where a batch's loss is not a finite number: the weights have diverged (or the
+/// data holds NaN), and every later step would only spread it. The epoch is not recorded,
+/// so the last checkpoint stays the one a resumed run starts from.
+fn check_loss(loss: f32, epoch: usize, batch: usize) -> Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    Err(crate::TrainError::Invalid(format!(
+        "training diverged: the loss is {loss} at epoch {}, batch {}; the last finished \
+         epoch's checkpoint is kept (try a lower learning rate, or check the data)",
+        epoch + 1,
+        batch + 1
+    )))
+}
+
 /// Records the epoch: best model if it improved, checkpoint, state and log, in that order,
 /// so that a run killed at any point resumes from a consistent epoch.
 fn finish_epoch<T: Task>(
@@ -229,7 +254,12 @@ fn finish_epoch<T: Task>(
     if improved {
         task.save_model(network, &files.best)?;
     }
-    save_checkpoint(network, &files.weights, optimizer, &files.optimizer)?;
+    state.checkpoint = Some(save_checkpoint(
+        network,
+        &files.weights,
+        optimizer,
+        &files.optimizer,
+    )?);
     state.log.push(log);
     write_json(&files.state, state)?;
     write_atomically(&files.log_csv, task.log_csv(&state.log).as_bytes())?;
@@ -252,6 +282,7 @@ mod tests {
     fn state(scores: &[f64]) -> RunState<Score> {
         RunState {
             log: scores.iter().map(|&s| Score(s)).collect(),
+            checkpoint: None,
         }
     }
 
@@ -263,6 +294,94 @@ mod tests {
         assert_eq!(ties.best(), Some(1));
         assert_eq!(ties.epochs_without_improvement(), 2);
         assert_eq!(state(&[0.1, 0.2, 0.3]).epochs_without_improvement(), 0);
+    }
+
+    /// One linear layer whose loss turns NaN from epoch `nan_from`.
+    struct Tiny {
+        nan_from: usize,
+    }
+
+    impl Task for Tiny {
+        type Network = polyphon_models::burn::nn::Linear;
+        type Validation = ();
+        type Log = Score;
+
+        fn initial_network(&self, device: &Device) -> Result<Self::Network> {
+            self.fresh_network(device)
+        }
+        fn fresh_network(&self, device: &Device) -> Result<Self::Network> {
+            Ok(polyphon_models::burn::nn::LinearConfig::new(2, 1).init(device))
+        }
+        fn start_epoch(&mut self, _epoch: usize) -> Result<usize> {
+            Ok(2)
+        }
+        fn train_batch(
+            &mut self,
+            network: Self::Network,
+            _optimizer: &mut ModuleOptimizer,
+            epoch: usize,
+        ) -> Result<(Self::Network, f32)> {
+            let loss = if epoch >= self.nan_from {
+                f32::NAN
+            } else {
+                1.0
+            };
+            Ok((network, loss))
+        }
+        fn validate(&mut self, _network: &Self::Network) -> Result<()> {
+            Ok(())
+        }
+        fn log(&self, epoch: usize, _loss: f64, _validation: (), _seconds: f64) -> Score {
+            Score(epoch as f64)
+        }
+        fn save_model(&self, _network: &Self::Network, path: &Path) -> Result<()> {
+            write_atomically(path, b"{}")
+        }
+        fn log_csv(&self, log: &[Score]) -> String {
+            format!("epochs\n{}\n", log.len())
+        }
+    }
+
+    fn run_tiny(out: &Path, nan_from: usize, epochs: usize, resume: bool) -> Result<usize> {
+        let settings = LoopSettings {
+            epochs,
+            patience: 10,
+            seed: 1,
+        };
+        let same = |_: &u32, _: &u32| true;
+        let mut task = Tiny { nan_from };
+        train(&mut task, &7u32, same, settings, out, resume, |_| {})
+            .map(|outcome| outcome.epochs.len())
+    }
+
+    #[test]
+    fn a_loss_that_is_not_finite_stops_training_and_keeps_the_last_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = run_tiny(dir.path(), 1, 3, false).unwrap_err().to_string();
+        assert!(
+            message.contains("diverged: the loss is NaN at epoch 2, batch 1"),
+            "{message}"
+        );
+        let state: RunState<Score> = read_json_file(&dir.path().join("state.json"));
+        assert_eq!(state.log.len(), 1);
+        assert_eq!(run_tiny(dir.path(), 9, 3, true).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_damaged_checkpoint_is_refused_on_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(run_tiny(dir.path(), 9, 1, false).unwrap(), 1);
+        let state: RunState<Score> = read_json_file(&dir.path().join("state.json"));
+        assert!(state.checkpoint.is_some());
+        let weights = RunFiles::new(dir.path()).weights;
+        let size = std::fs::metadata(&weights).unwrap().len() as usize;
+        std::fs::write(&weights, vec![0xFF; size]).unwrap();
+        let message = run_tiny(dir.path(), 9, 2, true).unwrap_err().to_string();
+        assert!(message.contains("damaged or changed"), "{message}");
+    }
+
+    fn read_json_file<T: DeserializeOwned>(path: &Path) -> T {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[test]

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::{InstrumentNet, Loss, NetSpec};
-use crate::storage::{read_sidecar, read_weights, save_module};
+use crate::storage::{read_sidecar, read_weights, record_from_bytes, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 /// Value of the sidecar's `format`: how `polyphon classify` tells a network from a GBDT.
@@ -113,7 +113,7 @@ impl InstrumentNetModel {
     /// beside it).
     pub fn load_text(sidecar: &Path, text: &str) -> Result<Self> {
         let description = parse(text, sidecar)?;
-        let (weights, record) = read_weights(sidecar, &description.weights)?;
+        let (weights, record) = read_weights(sidecar, text, &description.weights)?;
         Self::from_record(description, record, &weights)
     }
 
@@ -122,11 +122,7 @@ impl InstrumentNetModel {
     pub fn from_memory(name: &str, sidecar: &str, weights: &[u8]) -> Result<Self> {
         let path = Path::new(name);
         let description = parse(sidecar, path)?;
-        let bytes = burn::tensor::Bytes::from_bytes_vec(weights.to_vec());
-        let record = ModuleRecord::from_bytes(bytes).map_err(|err| ModelError::Record {
-            path: path.to_path_buf(),
-            message: err.to_string(),
-        })?;
+        let record = record_from_bytes(sidecar, path, weights.to_vec())?;
         Self::from_record(description, record, path)
     }
 

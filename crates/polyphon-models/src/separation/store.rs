@@ -12,7 +12,7 @@ use super::{
     MaskActivation, SeparationArchitecture, SeparationModel, SeparationNetwork, SEPARATION_HOP,
     SEPARATION_N_FFT, SEPARATION_SAMPLE_RATE,
 };
-use crate::storage::{read_sidecar, read_weights, save_module};
+use crate::storage::{read_sidecar, read_weights, record_from_bytes, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 const FORMAT: &str = "polyphon-separation-model";
@@ -67,8 +67,9 @@ impl SeparationModel {
     /// Reads a sidecar written by [`save_with`](Self::save_with) and its weights.
     pub fn load(sidecar: impl AsRef<Path>) -> Result<Self> {
         let sidecar = sidecar.as_ref();
-        let description = parse(&read_sidecar(sidecar)?, sidecar)?;
-        let (weights, record) = read_weights(sidecar, &description.weights)?;
+        let text = read_sidecar(sidecar)?;
+        let description = parse(&text, sidecar)?;
+        let (weights, record) = read_weights(sidecar, &text, &description.weights)?;
         from_record(&description, Ok(record), &weights, &default_device())
     }
 
@@ -76,9 +77,8 @@ impl SeparationModel {
     pub fn from_memory(name: &str, sidecar: &str, weights: &[u8]) -> Result<Self> {
         let path = Path::new(name);
         let description = parse(sidecar, path)?;
-        let bytes = burn::tensor::Bytes::from_bytes_vec(weights.to_vec());
-        let record = ModuleRecord::from_bytes(bytes).map_err(|e| e.to_string());
-        from_record(&description, record, path, &default_device())
+        let record = record_from_bytes(sidecar, path, weights.to_vec())?;
+        from_record(&description, Ok(record), path, &default_device())
     }
 }
 

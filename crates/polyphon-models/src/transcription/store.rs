@@ -14,7 +14,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::{Architecture, Network, TranscriptionModel, FEATURE_SPEC_NAME, INPUT_BINS};
-use crate::storage::{file_name, read_sidecar, read_weights, save_module};
+use crate::storage::{file_name, read_sidecar, read_weights, record_from_bytes, save_module};
 use crate::{default_device, ModelError, Precision, Result};
 
 const FORMAT: &str = "polyphon-model";
@@ -75,8 +75,9 @@ impl TranscriptionModel {
     /// Reads a sidecar written by [`save`](Self::save) and its weights.
     pub fn load_on(sidecar: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let sidecar = sidecar.as_ref();
-        let description = read_description(sidecar)?;
-        let (weights, record) = read_weights(sidecar, &description.weights)?;
+        let text = read_sidecar(sidecar)?;
+        let description = parse_description(&text, sidecar)?;
+        let (weights, record) = read_weights(sidecar, &text, &description.weights)?;
         Self::from_record(&description, Ok(record), &weights, device)
     }
 
@@ -86,11 +87,7 @@ impl TranscriptionModel {
     pub fn from_memory(name: &str, sidecar: &str, weights: &[u8], device: &Device) -> Result<Self> {
         let path = Path::new(name);
         let description = parse_description(sidecar, path)?;
-        let bytes = burn::tensor::Bytes::from_bytes_vec(weights.to_vec());
-        let record = ModuleRecord::from_bytes(bytes).map_err(|err| ModelError::Record {
-            path: path.to_path_buf(),
-            message: err.to_string(),
-        });
+        let record = record_from_bytes(sidecar, path, weights.to_vec());
         Self::from_record(&description, record, path, device)
     }
 

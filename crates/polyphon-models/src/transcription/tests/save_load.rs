@@ -116,6 +116,36 @@ fn model_held_in_memory_equals_the_files() {
     );
     assert!(matches!(
         TranscriptionModel::from_memory("bundled", &text, &weights[..100], &device),
-        Err(ModelError::Record { .. })
+        Err(ModelError::File(polyphon_core::CoreError::Checksum { .. }))
+    ));
+}
+
+#[test]
+fn changed_weights_are_refused_before_they_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let sidecar = dir.path().join("small.json");
+    TranscriptionModel::untrained(Architecture::SmallConvNet)
+        .save(&sidecar)
+        .unwrap();
+    let text = std::fs::read_to_string(&sidecar).unwrap();
+    assert!(text.contains("\"weights_sha256\": \""), "{text}");
+    let weights = dir.path().join("small.bpk");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&weights, &bytes).unwrap();
+    let message = TranscriptionModel::load(&sidecar).unwrap_err().to_string();
+    assert!(
+        message.contains("small.bpk: damaged or changed"),
+        "{message}"
+    );
+    // A sidecar without a checksum (saved before checksums existed) loads unchecked.
+    let unchecked: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut unchecked = unchecked.as_object().unwrap().clone();
+    unchecked.remove(crate::storage::WEIGHTS_SHA256);
+    std::fs::write(&sidecar, serde_json::to_string(&unchecked).unwrap()).unwrap();
+    assert!(!matches!(
+        TranscriptionModel::load(&sidecar),
+        Err(ModelError::File(_))
     ));
 }
