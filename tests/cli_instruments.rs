@@ -363,28 +363,32 @@ fn bad_input_is_one_line_and_leaves_nothing() {
     assert!(train("single", &manifest, &run).status.success());
     let run_arg = run.to_str().unwrap();
 
+    // Each file answers for itself: the good one is classified, the others say why not.
     let fake = dir.path().join("notes.wav");
     std::fs::write(&fake, "not audio").unwrap();
+    let short = dir.path().join("one-sample.wav");
+    write_wav(&short, &[0.5], RATE, 1, WavFormat::Int16).unwrap();
     let good = dir.path().join("bass-2.wav");
-    let classify = polyphon(&[
-        "classify",
-        good.to_str().unwrap(),
-        fake.to_str().unwrap(),
-        "--model",
-        run_arg,
-    ]);
-    assert_eq!(classify.status.code(), Some(2));
-    assert!(
-        classify.stdout.is_empty(),
-        "partial output: {}",
-        text(&classify.stdout)
-    );
-    let stderr = text(&classify.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with("error: ") && stderr.contains("notes.wav"),
-        "{stderr}"
-    );
+    for model in [run_arg, "frame-mlp-instruments-multi"] {
+        let classify = polyphon(&[
+            "classify",
+            fake.to_str().unwrap(),
+            good.to_str().unwrap(),
+            short.to_str().unwrap(),
+            "--model",
+            model,
+        ]);
+        assert_eq!(classify.status.code(), Some(2));
+        let stdout = text(&classify.stdout);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(stdout.starts_with(good.to_str().unwrap()), "{stdout}");
+        let stderr = text(&classify.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 3, "{stderr}");
+        assert!(lines[0].starts_with("error: ") && lines[0].contains("notes.wav"));
+        assert!(lines[1].contains("one-sample.wav: too short to classify: 0.000 s"));
+        assert_eq!(lines[2], "error: 2 of 3 inputs failed");
+    }
 
     let no_model = polyphon(&["classify", good.to_str().unwrap(), "--model", "nowhere"]);
     assert_eq!(no_model.status.code(), Some(2));

@@ -133,10 +133,16 @@ fn outputs_never_overwrite_the_input_each_other_or_a_special_file() {
         .arg(dir.path().join("fifo.mid"))
         .status();
     assert!(fifo.is_ok_and(|status| status.success()), "mkfifo failed");
-    let cases: [(&[&str], &str); 3] = [
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    std::fs::copy(example("wav"), dir.path().join("other/piece.wav")).unwrap();
+    let cases: [(&[&str], &str); 4] = [
         (
             &["transcribe", "piece.wav", "-o", "piece.wav"],
             "overwrite the input",
+        ),
+        (
+            &["transcribe", "piece.wav", "other/piece.wav", "-o", "out"],
+            "would both be written as piece.*",
         ),
         (
             &["transcribe", "piece.wav", "-o", "x.mid", "--notes", "x.mid"],
@@ -160,7 +166,7 @@ fn outputs_never_overwrite_the_input_each_other_or_a_special_file() {
         .map(|e| e.unwrap().file_name())
         .collect();
     names.sort();
-    assert_eq!(names, ["fifo.mid", "piece.wav"]);
+    assert_eq!(names, ["fifo.mid", "other", "piece.wav"]);
     let fifo = std::fs::symlink_metadata(dir.path().join("fifo.mid")).unwrap();
     assert!(!fifo.is_file(), "the FIFO was replaced by a file");
 }
@@ -232,4 +238,33 @@ fn the_ort_engine_without_a_usable_library_fails_in_one_line_and_auto_falls_back
         "{message}"
     );
     assert!(dir.path().join("out.mid").exists());
+}
+
+/// An 8-bit copy of the chord example holds the chord's keys only: quantised to 8 bits, its
+/// quiet tail would otherwise sound intermodulation tones (C2, C3) that read as notes.
+#[test]
+fn eight_bit_audio_transcribes_to_the_notes_of_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let chord = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/piano_chord.wav");
+    let mut reader = hound::WavReader::open(chord).unwrap();
+    let spec = reader.spec();
+    let eight = dir.path().join("chord8.wav");
+    let mut writer = hound::WavWriter::create(
+        &eight,
+        hound::WavSpec {
+            bits_per_sample: 8,
+            ..spec
+        },
+    )
+    .unwrap();
+    for sample in reader.samples::<i16>() {
+        writer.write_sample((sample.unwrap() >> 8) as i8).unwrap();
+    }
+    writer.finalize().unwrap();
+    let notes = polyphon::Transcriber::bundled()
+        .unwrap()
+        .transcribe_file(&eight)
+        .unwrap();
+    let keys: std::collections::BTreeSet<u8> = notes.iter().map(|note| note.key()).collect();
+    assert_eq!(keys, [60, 64, 67].into(), "{notes:?}");
 }

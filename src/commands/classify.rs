@@ -82,18 +82,28 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
 }
 
 fn run_files(args: &ClassifyArgs, model: &Classifier, thresholds: &[f64]) -> Result<()> {
-    // Every file is read before anything is printed, so a bad file leaves no partial output.
-    let proba = model.classify_files(&args.inputs)?;
-    let classes = model.classes();
-    for (file, p) in args.inputs.iter().zip(proba.chunks(classes.len())) {
+    let results = model.classify_each(&args.inputs);
+    let mut failures = 0;
+    for (file, result) in args.inputs.iter().zip(results) {
+        let p = match result {
+            Ok(p) => p,
+            Err(error) if args.inputs.len() == 1 => return Err(error.into()),
+            Err(error) => {
+                eprintln!("error: {error}");
+                failures += 1;
+                continue;
+            }
+        };
         let line = if args.json {
-            let line = serde_json::json!({"file": file.display().to_string(), "labels": model.labels_json(p)});
+            let line = serde_json::json!({"file": file.display().to_string(), "labels": model.labels_json(&p)});
             serde_json::to_string(&line)?
         } else {
-            format!("{}: {}", file.display(), model.describe(p, thresholds))
+            format!("{}: {}", file.display(), model.describe(&p, thresholds))
         };
         println!("{line}");
     }
+    let inputs = args.inputs.len();
+    anyhow::ensure!(failures == 0, "{failures} of {inputs} inputs failed");
     Ok(())
 }
 

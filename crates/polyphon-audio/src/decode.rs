@@ -1,6 +1,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use polyphon_core::SeededRng;
 use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
@@ -40,6 +41,9 @@ pub struct AudioReader {
     downmix: Downmix,
     frames_read: u64,
     finished: bool,
+    /// For audio of 8 bits or fewer, one quantisation step and the dither's generator (see
+    /// [`Self::read_block`]).
+    coarse: Option<(f32, SeededRng)>,
 }
 
 impl AudioReader {
@@ -64,7 +68,12 @@ impl AudioReader {
             .format(
                 &hint,
                 stream,
-                &FormatOptions::default(),
+                // Gapless: the MP3 reader trims the encoder's delay and padding (from the
+                // LAME/Xing tag), so an MP3's notes fall where its WAV's do.
+                &FormatOptions {
+                    enable_gapless: true,
+                    ..FormatOptions::default()
+                },
                 &MetadataOptions::default(),
             )
             .map_err(|e| classify_open_error(&path, e))?;
@@ -93,6 +102,11 @@ impl AudioReader {
                 ),
             })?;
         let channels = params.channels.map(|c| c.count()).unwrap_or(1);
+        let coarse = match params.bits_per_sample {
+            // One 8-bit step: 1/128, or 1/127 under madmom's scale (Downmix::Madmom).
+            Some(bits) if bits <= 8 => Some((1.0 / 127.0, SeededRng::new(0, "dither"))),
+            _ => None,
+        };
         let info = AudioInfo {
             sample_rate,
             channels,
@@ -107,6 +121,7 @@ impl AudioReader {
             downmix,
             frames_read: 0,
             finished: false,
+            coarse,
         })
     }
 
@@ -127,6 +142,12 @@ impl AudioReader {
     ///
     /// Returns `Ok(false)` once the stream has ended. Fails on a non-finite sample, on a file
     /// that ends before the length its header announces, and on one with no samples at all.
+    ///
+    /// Audio of 8 bits or fewer is read as if it had been dithered: samples within one
+    /// quantisation step of zero read as zero, the others get triangular noise of one step
+    /// (seeded, so every read is the same). Undithered, quantising a chord's quiet tail to a
+    /// few levels makes tones of its own (a C major chord's tail sounds C2 and C3), which a
+    /// transcriber takes for notes; as noise, the error is what a listener hears.
     pub fn read_block(&mut self, out: &mut Vec<f32>) -> Result<bool> {
         while !self.finished {
             let packet = match self.format.next_packet() {
@@ -149,6 +170,9 @@ impl AudioReader {
             let start = out.len();
             if mix_into(&decoded, self.downmix, out) {
                 self.check_finite(&out[start..])?;
+            }
+            if let Some((step, rng)) = self.coarse.as_mut() {
+                dither(&mut out[start..], *step, rng);
             }
             self.frames_read += (out.len() - start) as u64;
             if out.len() > start {
@@ -324,5 +348,17 @@ fn classify_open_error(path: &Path, error: SymphoniaError) -> AudioError {
             path: path.to_path_buf(),
             detail: other.to_string(),
         },
+    }
+}
+
+/// Zeroes the samples within one `step` of zero and adds triangular noise of one `step` to
+/// the others (see [`AudioReader::read_block`]).
+fn dither(samples: &mut [f32], step: f32, rng: &mut SeededRng) {
+    for sample in samples {
+        if sample.abs() <= step * (1.0 + 1e-4) {
+            *sample = 0.0;
+        } else {
+            *sample += step * (rng.unit() - rng.unit()) as f32;
+        }
     }
 }

@@ -51,14 +51,20 @@ fn lossy_codecs_decode_to_the_same_sweep() {
     for name in ["sweep.ogg", "sweep.mp3"] {
         let decoded = read_mono(fixture(name), None, Downmix::Mean).unwrap();
         assert_eq!(decoded.sample_rate, 44_100, "{name}");
-        // Encoders pad the start and end; the length stays within a few frames.
+        // Encoders pad the start and end; the MP3's padding is trimmed, Vorbis keeps a few
+        // hundred samples at the end.
         assert!(
             decoded.samples.len().abs_diff(reference.len()) < 4096,
             "{name}: {} samples",
             decoded.samples.len()
         );
+        if name.ends_with(".mp3") {
+            assert_eq!(decoded.samples.len(), reference.len());
+        }
         let (r, lag) = best_correlation(&reference[4000..12_000], &decoded.samples[4000..], 1200);
         assert!(r > 0.95, "{name}: correlation {r} at lag {lag}");
+        // The encoder's delay is trimmed (the MP3's LAME tag gives it): no lag.
+        assert_eq!(lag, 0, "{name}: the decoded audio is late by {lag} samples");
     }
 }
 
@@ -264,4 +270,43 @@ fn wav_with_an_impossible_sample_rate_or_channel_count() {
         read_mono(&path, None, Downmix::Mean).unwrap().samples.len(),
         4
     );
+}
+
+#[test]
+fn eight_bit_audio_reads_as_if_dithered() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unsigned 8-bit: 128 is silence, one step is 1/128.
+    let data = [128u8, 129, 127, 130, 126, 192, 64, 255];
+    let path = write(dir.path(), "eight.wav", &wav_bytes(1, 8, 8, &data));
+    let audio = read_mono(&path, None, Downmix::Mean).unwrap();
+    let step = 1.0 / 128.0;
+    let exact = [
+        0.0,
+        0.0,
+        0.0,
+        2.0 * step,
+        -2.0 * step,
+        0.5,
+        -0.5,
+        127.0 * step,
+    ];
+    for (read, exact) in audio.samples.iter().zip(exact) {
+        match exact == 0.0 {
+            true => assert_eq!(*read, 0.0),
+            false => assert!(
+                (read - exact).abs() < step && *read != exact,
+                "{read} {exact}"
+            ),
+        }
+    }
+    let again = read_mono(&path, None, Downmix::Mean).unwrap();
+    assert_eq!(again.samples, audio.samples, "the dither is seeded");
+    // 16-bit audio is read as it is, to its last step.
+    let quiet: Vec<u8> = [1i16, -1, 300]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let path = write(dir.path(), "sixteen.wav", &wav_bytes(1, 16, 3, &quiet));
+    let audio = read_mono(&path, None, Downmix::Mean).unwrap();
+    assert_eq!(audio.samples, [1.0, -1.0, 300.0].map(|v: f32| v / 32768.0));
 }

@@ -110,12 +110,8 @@ impl BandImager {
     pub fn image_of_file(&self, path: &Path) -> Result<Vec<f32>> {
         let spec = self.extractor.spec();
         let audio = read_mono(path, Some(spec.sample_rate), spec.downmix)?;
-        if audio.samples.is_empty() {
-            return Err(InstrumentError::File {
-                path: path.to_path_buf(),
-                detail: "no audio samples".into(),
-            });
-        }
+        let seconds = audio.samples.len() as f64 / f64::from(spec.sample_rate);
+        crate::check_clip_length(path, seconds..=seconds)?;
         self.image_of_samples(&audio.samples)
     }
 

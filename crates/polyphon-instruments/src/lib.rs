@@ -31,6 +31,28 @@ pub mod pooled;
 pub mod thresholds;
 
 pub use augment::SpectralAugment;
+
+/// The shortest audio classified, in seconds: below it the image is mostly padding, and
+/// a model would still name a family with confidence.
+pub const MIN_CLIP_SECONDS: f64 = 0.5;
+
+/// An error where audio whose length is known to lie in `seconds` (a range where only frames
+/// were counted) is shorter than [`MIN_CLIP_SECONDS`]; the error gives the lower end.
+pub(crate) fn check_clip_length(
+    path: &std::path::Path,
+    seconds: std::ops::RangeInclusive<f64>,
+) -> std::result::Result<(), InstrumentError> {
+    if *seconds.end() >= MIN_CLIP_SECONDS {
+        return Ok(());
+    }
+    Err(InstrumentError::File {
+        path: path.to_path_buf(),
+        detail: format!(
+            "too short to classify: {:.3} s of audio (at least {MIN_CLIP_SECONDS} s)",
+            seconds.start()
+        ),
+    })
+}
 pub use bands::{BandGrid, BandScale};
 pub use dataset::{load_images, load_split, task_entries, Dataset, Task};
 pub use error::InstrumentError;

@@ -90,12 +90,11 @@ impl PooledSpectrum {
     /// The pooled vector of one audio file.
     pub fn features_of(&self, extractor: &Extractor, path: &Path) -> Result<Vec<f32>> {
         let matrix = extractor.extract_file(path, false)?;
-        if matrix.num_frames == 0 {
-            return Err(InstrumentError::File {
-                path: path.to_path_buf(),
-                detail: "no audio samples".into(),
-            });
-        }
+        let spec = extractor.spec();
+        // Centred frames: the audio is at least `frames - 1` and under `frames` hops long.
+        let hops = |frames: usize| frames as f64 * spec.grid.hop / f64::from(spec.sample_rate);
+        let frames = matrix.num_frames;
+        crate::check_clip_length(path, hops(frames.saturating_sub(1))..=hops(frames))?;
         Ok(self.pool(&matrix))
     }
 

@@ -313,7 +313,18 @@ impl Classifier {
         self.model.predict_clips(&[&clip])
     }
 
-    /// Class probabilities of each file's start, `(files, classes)` row-major.
+    /// Class probabilities of each file's start, or why that file could not be classified
+    /// (unreadable, or shorter than [`MIN_CLIP_SECONDS`](polyphon_instruments::MIN_CLIP_SECONDS)),
+    /// file by file, in the order given.
+    pub fn classify_each(&self, files: &[PathBuf]) -> Vec<Result<Vec<f64>>> {
+        files
+            .par_iter()
+            .map(|file| self.classify_files(std::slice::from_ref(file)))
+            .collect()
+    }
+
+    /// Class probabilities of each file's start, `(files, classes)` row-major; the first
+    /// file that cannot be classified is the error.
     pub fn classify_files(&self, files: &[PathBuf]) -> Result<Vec<f64>> {
         self.model.predict_files(files)
     }
