@@ -119,6 +119,17 @@ fn bad_inputs_fail_with_one_line_and_no_output() {
     );
     let whole = std::fs::read(fixture("sweep.wav")).unwrap();
     assert_fails_cleanly(&write("cut.wav", &whole[..whole.len() / 2]), "truncated");
+    // Random bytes, and an MP4 container (its first box, `ftyp`, then nothing readable).
+    let noise: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert_fails_cleanly(
+        &write("noise.wav", &noise),
+        "reads WAV, FLAC, MP3 and Ogg Vorbis",
+    );
+    let mut m4a = b"\0\0\0\x20ftypM4A \0\0\x02\0M4A isommp42".to_vec();
+    m4a.extend_from_slice(&noise[..4096]);
+    assert_fails_cleanly(&write("song.m4a", &m4a), "MP4/M4A file (AAC or ALAC)");
 }
 
 /// A context that would make every output row hundreds of megabytes is refused up front.

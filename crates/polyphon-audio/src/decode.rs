@@ -58,7 +58,8 @@ impl AudioReader {
         if length == 0 {
             return Err(AudioError::EmptyFile { path });
         }
-        check_wav_header(&path, &file)?;
+        let head = read_head(&path, &file)?;
+        check_wav_header(&path, &head)?;
         let stream = MediaSourceStream::new(Box::new(file), Default::default());
         let mut hint = Hint::new();
         if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
@@ -76,7 +77,7 @@ impl AudioReader {
                 },
                 &MetadataOptions::default(),
             )
-            .map_err(|e| classify_open_error(&path, e))?;
+            .map_err(|e| classify_open_error(&path, &head, e))?;
         let format = probed.format;
         let track = format
             .tracks()
@@ -283,7 +284,8 @@ const MAX_WAV_CHANNELS: u16 = 64;
 
 /// Checks a RIFF/WAVE file's format chunk before symphonia reads it: its WAV reader panics on
 /// a zero sample rate and trusts any other value. Other files pass unchecked.
-fn check_wav_header(path: &Path, file: &File) -> Result<()> {
+/// The file's first 4 KiB (fewer if it is shorter), the file rewound to its start.
+fn read_head(path: &Path, file: &File) -> Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut head = Vec::with_capacity(4096);
     let mut reader = file;
@@ -295,6 +297,21 @@ fn check_wav_header(path: &Path, file: &File) -> Result<()> {
             path: path.to_path_buf(),
             source,
         })?;
+    Ok(head)
+}
+
+/// Whether `head` begins as a container this build reads: RIFF/WAVE, FLAC, Ogg, or MP3
+/// (an ID3 tag or a frame sync).
+fn begins_as_readable_audio(head: &[u8]) -> bool {
+    let riff = head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE";
+    let mp3_sync = head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0;
+    riff || mp3_sync
+        || [&b"fLaC"[..], b"OggS", b"ID3"]
+            .iter()
+            .any(|magic| head.starts_with(magic))
+}
+
+fn check_wav_header(path: &Path, head: &[u8]) -> Result<()> {
     if head.len() < 12 || &head[..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Ok(());
     }
@@ -328,7 +345,28 @@ fn check_wav_header(path: &Path, file: &File) -> Result<()> {
     Ok(())
 }
 
-fn classify_open_error(path: &Path, error: SymphoniaError) -> AudioError {
+/// The probe reads to the end of a file it recognises nothing in, so an early end of file
+/// means a truncated header only where the file begins as audio this build reads.
+fn classify_open_error(path: &Path, head: &[u8], error: SymphoniaError) -> AudioError {
+    let unrecognised = match &error {
+        SymphoniaError::IoError(e) => {
+            e.kind() == std::io::ErrorKind::UnexpectedEof && !begins_as_readable_audio(head)
+        }
+        SymphoniaError::Unsupported(what) => what.contains("no suitable format reader"),
+        _ => false,
+    };
+    if unrecognised {
+        let mp4 = head.len() >= 8 && &head[4..8] == b"ftyp";
+        return AudioError::UnrecognisedFormat {
+            path: path.to_path_buf(),
+            detail: match mp4 {
+                true => "an MP4/M4A file (AAC or ALAC), which polyphon does not read; convert \
+                         it to WAV or FLAC first"
+                    .into(),
+                false => "polyphon reads WAV, FLAC, MP3 and Ogg Vorbis".into(),
+            },
+        };
+    }
     match error {
         SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             AudioError::Decode {
