@@ -268,3 +268,52 @@ fn eight_bit_audio_transcribes_to_the_notes_of_its_source() {
     let keys: std::collections::BTreeSet<u8> = notes.iter().map(|note| note.key()).collect();
     assert_eq!(keys, [60, 64, 67].into(), "{notes:?}");
 }
+
+/// SIGTERM (as SIGINT and SIGHUP) in the middle of a transcription removes its temporary
+/// files: nothing of the run is left, and the status says which signal ended it.
+#[cfg(unix)]
+#[test]
+fn a_terminated_run_leaves_no_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("long.wav");
+    let mut reader = hound::WavReader::open(example("wav")).unwrap();
+    let spec = reader.spec();
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let mut writer = hound::WavWriter::create(&input, spec).unwrap();
+    for _ in 0..4 {
+        samples
+            .iter()
+            .for_each(|&s| writer.write_sample(s).unwrap());
+    }
+    writer.finalize().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyphon"))
+        .args(["transcribe", "long.wav", "--frames", "long.npy", "--notes"])
+        .arg("long.csv")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != "long.wav")
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while names().is_empty() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        names().iter().all(|name| name.starts_with('.')),
+        "{:?}",
+        names()
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(killed.is_ok_and(|status| status.success()));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15), "{status:?}");
+    assert!(names().is_empty(), "left behind: {:?}", names());
+}
