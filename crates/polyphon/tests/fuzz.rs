@@ -305,7 +305,7 @@ fn fuzz_model_files() {
         let sidecar = String::from_utf8_lossy(bytes);
         TranscriptionModel::from_memory("model", &sidecar, &weights, &device).is_ok()
     });
-    fuzz("model-weights", &[weights.clone()], |bytes| {
+    fuzz("model-weights", std::slice::from_ref(&weights), |bytes| {
         TranscriptionModel::from_memory("model", &unchecked, bytes, &device).is_ok()
     });
 }
