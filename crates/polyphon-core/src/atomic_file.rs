@@ -179,6 +179,28 @@ impl OutputGroup {
                 detail: "the output was never written".into(),
             });
         }
+        // Two runs writing the same outputs publish one after the other, each whole (an
+        // advisory lock on each folder), so no `.mid` of one lies beside a `.csv` of the other.
+        let mut folders: Vec<PathBuf> = self
+            .staged
+            .iter()
+            .map(|(_, target)| target.parent().unwrap_or(Path::new(".")).to_path_buf())
+            .collect();
+        folders.sort();
+        folders.dedup();
+        let _locks: Vec<File> = folders
+            .iter()
+            .filter_map(|folder| {
+                let folder = File::open(if folder.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    folder
+                })
+                .ok()?;
+                folder.lock().ok()?;
+                Some(folder)
+            })
+            .collect();
         let mut published = Vec::with_capacity(self.staged.len());
         for (temp, target) in std::mem::take(&mut self.staged) {
             rename_into_place(&temp, &target).map_err(|source| CoreError::Io {
