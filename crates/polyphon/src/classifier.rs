@@ -329,7 +329,9 @@ impl Classifier {
         self.model.predict_files(files)
     }
 
-    /// Class probabilities of consecutive segments of `seconds` of a file.
+    /// Class probabilities of consecutive segments of `seconds` of a file; a last piece
+    /// shorter than [`MIN_CLIP_SECONDS`](polyphon_instruments::MIN_CLIP_SECONDS) joins the
+    /// segment before it, and a file shorter than that is an error.
     pub fn classify_segments(&self, file: &Path, seconds: f64) -> Result<Segments> {
         if !(seconds.is_finite() && seconds > 0.0) {
             return invalid!("a segment of {seconds} s is not a length");
@@ -337,11 +339,23 @@ impl Classifier {
         let rate = self.model.sample_rate();
         let audio = polyphon_audio::read_mono(file, Some(rate), polyphon_audio::Downmix::Mean)
             .context(|| format!("cannot read {}", file.display()))?;
-        if audio.samples.is_empty() {
-            return invalid!("{}: no audio samples", file.display());
+        let shortest = (polyphon_instruments::MIN_CLIP_SECONDS * rate as f64).ceil() as usize;
+        if audio.samples.len() < shortest {
+            return invalid!(
+                "{}: too short to classify: {:.3} s of audio (at least {} s)",
+                file.display(),
+                audio.samples.len() as f64 / rate as f64,
+                polyphon_instruments::MIN_CLIP_SECONDS
+            );
         }
         let length = ((seconds * rate as f64).round() as usize).max(1);
-        let clips: Vec<&[f32]> = audio.samples.chunks(length).collect();
+        let mut clips: Vec<&[f32]> = audio.samples.chunks(length).collect();
+        // A last piece too short to classify joins the segment before it.
+        if clips.len() > 1 && clips[clips.len() - 1].len() < shortest {
+            clips.pop();
+            let last = clips.len() - 1;
+            clips[last] = &audio.samples[last * length..];
+        }
         let proba = self.model.predict_clips(&clips)?;
         let k = self.classes().len();
         Ok(clips

@@ -111,6 +111,31 @@ fn the_classifier_gives_the_same_probabilities_for_a_clip_and_its_file() {
     assert!(!described.is_empty());
 }
 
+/// Segments of 0.8 s over the 2 s chord: 0.8 + 1.2 (the last 0.4 s joins the one before);
+/// a clip shorter than 0.5 s is refused rather than given a confident family.
+#[test]
+fn segments_never_end_with_a_clip_too_short_to_classify() {
+    let classifier = Classifier::bundled().unwrap();
+    let segments = classifier
+        .classify_segments(&example("piano_chord.wav"), 0.8)
+        .unwrap();
+    let spans: Vec<(f64, f64)> = segments.iter().map(|(a, b, _)| (*a, *b)).collect();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    assert!((spans[0].1 - 0.8).abs() < 1e-3 && (spans[1].1 - 2.0).abs() < 1e-3);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, short) = rag_excerpt(0.3, dir.path());
+    let message = classifier.classify_segments(&short, 4.0).unwrap_err();
+    assert!(
+        message.to_string().contains("too short to classify"),
+        "{message}"
+    );
+    let message = classifier.classify_files(&[short]).unwrap_err();
+    assert!(
+        message.to_string().contains("too short to classify"),
+        "{message}"
+    );
+}
+
 #[test]
 fn separated_stems_have_the_mixture_shape_and_sum_back_to_it() {
     let mix = read_mono(example("bass_flute_mix.wav"), None, Downmix::Mean).unwrap();
