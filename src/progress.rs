@@ -70,3 +70,14 @@ impl TrainingBar {
         }
     }
 }
+
+/// What a batch command prints as each input ends: its line or "skipped" on stdout, its
+/// error on stderr.
+pub fn report(input: &std::path::Path, outcome: &polyphon::batch::Outcome) {
+    use polyphon::batch::Outcome;
+    match outcome {
+        Outcome::Done(line) => println!("{line}"),
+        Outcome::Skipped => println!("{}: skipped, its outputs exist", input.display()),
+        Outcome::Failed(error) => eprintln!("error: {error}"),
+    }
+}

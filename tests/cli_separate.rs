@@ -152,3 +152,61 @@ fn a_file_cut_short_fails_after_streaming_and_leaves_no_stems() {
         }
     }
 }
+
+/// Several mixtures in one run: each gets its stems, a rerun with --list skips them, and
+/// two inputs with one stem are refused before anything is written.
+#[test]
+fn several_mixtures_are_separated_and_a_listed_rerun_skips_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["one", "two"] {
+        write(
+            &dir.path().join(format!("{name}.wav")),
+            16_000,
+            &tones(16_000, 1.0, &[(0.3, 0.2)]),
+        );
+    }
+    let stems = dir.path().join("stems");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_polyphon"))
+            .arg("separate")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("polyphon runs")
+    };
+    let first = run(&["one.wav", "two.wav", "-o", "stems"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&stems)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "one_bass.wav",
+            "one_flute.wav",
+            "two_bass.wav",
+            "two_flute.wav"
+        ]
+    );
+    std::fs::write(dir.path().join("list.txt"), "one.wav\ntwo.wav\n").unwrap();
+    let again = run(&["--list", "list.txt", "-o", "stems"]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success());
+    assert_eq!(
+        stdout.matches("skipped, its outputs exist").count(),
+        2,
+        "{stdout}"
+    );
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::copy(dir.path().join("one.wav"), dir.path().join("sub/one.wav")).unwrap();
+    let same = run(&["one.wav", "sub/one.wav", "-o", "other"]);
+    assert_eq!(same.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&same.stderr).contains("would both be written as one.*"));
+    assert!(!dir.path().join("other").exists());
+}

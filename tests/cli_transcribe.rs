@@ -317,3 +317,66 @@ fn a_terminated_run_leaves_no_temporary_files() {
     assert_eq!(status.code(), Some(128 + 15), "{status:?}");
     assert!(names().is_empty(), "left behind: {:?}", names());
 }
+
+/// Two shards of one list write every output exactly once; a rerun skips what is done; a
+/// bad file is reported in the status and the others complete.
+#[test]
+fn shards_of_a_list_transcribe_each_file_once_and_a_rerun_skips_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let chord = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/piano_chord.wav");
+    let mut list = String::from("# the inputs\n");
+    for name in ["a", "b", "c", "d"] {
+        std::fs::copy(&chord, dir.path().join(format!("{name}.wav"))).unwrap();
+        list.push_str(&format!("{name}.wav\n"));
+    }
+    std::fs::write(dir.path().join("bad.wav"), "not audio").unwrap();
+    list.push_str("bad.wav\n");
+    std::fs::write(dir.path().join("files.txt"), list).unwrap();
+    let shard = |k: usize| {
+        let shard = format!("{k}/2");
+        let status = format!("status-{k}.jsonl");
+        let args = ["transcribe", "--list", "files.txt", "--shard", &shard];
+        let output = polyphon(
+            &[&args[..], &["-o", "midi", "--status", &status]].concat(),
+            dir.path(),
+        );
+        let lines = std::fs::read_to_string(dir.path().join(status)).unwrap();
+        (output, lines)
+    };
+    let (first, second) = (shard(0), shard(1));
+    let failed = [&first, &second]
+        .iter()
+        .filter(|(o, _)| o.status.code() == Some(2))
+        .count();
+    assert_eq!(failed, 1, "bad.wav fails in exactly one shard");
+    let mut written: Vec<String> = std::fs::read_dir(dir.path().join("midi"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["a.mid", "b.mid", "c.mid", "d.mid"]);
+    let statuses = format!("{}{}", first.1, second.1);
+    assert_eq!(
+        statuses.matches("\"status\":\"done\"").count(),
+        4,
+        "{statuses}"
+    );
+    assert_eq!(
+        statuses.matches("\"status\":\"failed\"").count(),
+        1,
+        "{statuses}"
+    );
+    // A rerun of both shards skips every finished file and tries the bad one again.
+    let (again_first, again_second) = (shard(0), shard(1));
+    let reruns = format!("{}{}", again_first.1, again_second.1);
+    assert_eq!(
+        reruns.matches("\"status\":\"skipped\"").count(),
+        4,
+        "{reruns}"
+    );
+    assert_eq!(
+        reruns.matches("\"status\":\"failed\"").count(),
+        2,
+        "{reruns}"
+    );
+}

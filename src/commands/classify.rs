@@ -1,7 +1,9 @@
 //! `polyphon classify`: which instrument families sound in each audio file, or in each
 //! segment of a long one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::progress::report;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -25,6 +27,7 @@ use polyphon::{Classifier, Segments};
         polyphon classify note.wav --model frame-mlp-instruments-single\n  \
         polyphon classify note.wav --model gbdt-instruments-single\n  \
         polyphon classify a.wav b.flac --model runs/gbdt-single --json\n  \
+        polyphon classify --list files.txt --shard 1/8 --json --status classify-1.jsonl\n  \
         polyphon classify mix.wav --model runs/gbdt-multi/model.json --threshold 0.3\n  \
         polyphon classify song.wav --segment 4s --timeline song-instruments.png\n\n\
         --json prints one object per line and file with every family's probability:\n  \
@@ -33,7 +36,7 @@ use polyphon::{Classifier, Segments};
 )]
 pub struct ClassifyArgs {
     /// Audio files (WAV, FLAC, MP3, Ogg Vorbis)
-    #[arg(value_name = "IN", required = true)]
+    #[arg(value_name = "IN", required_unless_present = "list")]
     inputs: Vec<PathBuf>,
     /// Run folder or model.json of `polyphon train instruments`, or a bundled model:
     /// frame-mlp-instruments-multi (default), frame-mlp-instruments-single or
@@ -53,6 +56,8 @@ pub struct ClassifyArgs {
     /// With --segment: draw each family's probability over time into this PNG (one file only)
     #[arg(long, value_name = "PNG", requires = "segment")]
     timeline: Option<PathBuf>,
+    #[command(flatten)]
+    batch: polyphon::batch::BatchOptions,
 }
 
 fn parse_seconds(text: &str) -> std::result::Result<f64, String> {
@@ -82,29 +87,40 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
 }
 
 fn run_files(args: &ClassifyArgs, model: &Classifier, thresholds: &[f64]) -> Result<()> {
-    let results = model.classify_each(&args.inputs);
-    let mut failures = 0;
-    for (file, result) in args.inputs.iter().zip(results) {
-        let p = match result {
-            Ok(p) => p,
-            Err(error) if args.inputs.len() == 1 => return Err(error.into()),
-            Err(error) => {
-                eprintln!("error: {error}");
-                failures += 1;
-                continue;
-            }
-        };
-        let line = if args.json {
-            let line = serde_json::json!({"file": file.display().to_string(), "labels": model.labels_json(&p)});
-            serde_json::to_string(&line)?
-        } else {
-            format!("{}: {}", file.display(), model.describe(&p, thresholds))
-        };
-        println!("{line}");
+    let inputs = args.batch.inputs(&args.inputs)?;
+    if let ([input], false) = (&inputs[..], args.batch.is_batch()) {
+        let p = model.classify_files(std::slice::from_ref(input))?;
+        println!("{}", line(args, model, thresholds, input, &p)?);
+        return Ok(());
     }
-    let inputs = args.inputs.len();
-    anyhow::ensure!(failures == 0, "{failures} of {inputs} inputs failed");
+    // Classified in parallel, then reported in order.
+    let mut results = model.classify_each(&inputs).into_iter();
+    let job = |input: &Path| -> Result<String> {
+        let p = results.next().expect("one result per input")?;
+        line(args, model, thresholds, input, &p)
+    };
+    let no_outputs = |_: &Path| Vec::new();
+    args.batch.run(&inputs, no_outputs, job, report)?.check()?;
     Ok(())
+}
+
+fn line(
+    args: &ClassifyArgs,
+    model: &Classifier,
+    thresholds: &[f64],
+    file: &Path,
+    p: &[f64],
+) -> Result<String> {
+    if args.json {
+        let line =
+            serde_json::json!({"file": file.display().to_string(), "labels": model.labels_json(p)});
+        return Ok(serde_json::to_string(&line)?);
+    }
+    Ok(format!(
+        "{}: {}",
+        file.display(),
+        model.describe(p, thresholds)
+    ))
 }
 
 fn run_segments(
@@ -114,21 +130,18 @@ fn run_segments(
     seconds: f64,
 ) -> Result<()> {
     let classes = model.classes();
-    let all: Vec<Segments> = args
-        .inputs
+    let inputs = args.batch.inputs(&args.inputs)?;
+    let all: Vec<Segments> = inputs
         .iter()
         .map(|file| model.classify_segments(file, seconds).map_err(Into::into))
         .collect::<Result<_>>()?;
     if let Some(png) = &args.timeline {
-        let name = args.inputs[0]
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy();
+        let name = inputs[0].file_name().unwrap_or_default().to_string_lossy();
         let title = format!("instruments in {name}");
         polyphon::instruments::plot::timeline_png(png, &title, &classes, &all[0], thresholds)
             .with_context(|| format!("writing the timeline {}", png.display()))?;
     }
-    for (file, segments) in args.inputs.iter().zip(&all) {
+    for (file, segments) in inputs.iter().zip(&all) {
         if args.json {
             let list: Vec<_> = segments
                 .iter()

@@ -20,13 +20,14 @@ use polyphon::{EngineChoice, Transcriber, TranscriptionOutputs as Outputs};
   polyphon transcribe examples/piano_chord.wav
   polyphon transcribe piece.wav -o piece.mid --notes piece.csv --roll piece.png
   polyphon transcribe *.wav -o transcriptions/ --model runs/convnet/model.json
+  polyphon transcribe --list files.txt --shard 0/4 -o midi/ --status status-0.jsonl
 
 Without --model, the bundled ConvNet (convnet-pieces, trained on synthesized piano; see the
 README) is used. Without -o, one input is written to <input stem>.mid in the current folder.
 Several inputs must have distinct file stems, as their outputs share one folder.")]
 pub struct TranscribeArgs {
     /// Input audio files (WAV, FLAC, MP3, Ogg Vorbis).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "list")]
     pub inputs: Vec<PathBuf>,
     /// Output MIDI file, or a folder for several inputs (then `<stem>.mid` and, with the
     /// other flags, `<stem>.csv`, `<stem>.png`, `<stem>.npy` inside it)
@@ -61,6 +62,8 @@ pub struct TranscribeArgs {
     /// Say which engine runs, and why auto did not take ONNX Runtime.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub batch: polyphon::batch::BatchOptions,
 }
 
 /// `--model NAME|PATH` (the bundled default without it) with the note rule of the flags.
@@ -90,36 +93,34 @@ pub fn run(args: TranscribeArgs) -> Result<()> {
             None => eprintln!("engine: {}", transcriber.engine().name()),
         }
     }
-    let several =
-        args.inputs.len() > 1 || args.output.as_ref().is_some_and(|output| output.is_dir());
-    if several {
-        Outputs::check_distinct_stems(&args.inputs)?;
+    let inputs = args.batch.inputs(&args.inputs)?;
+    let several = inputs.len() > 1
+        || args.batch.is_batch()
+        || args.output.as_ref().is_some_and(|o| o.is_dir());
+    let job = |input: &Path| -> Result<String> {
+        let outputs = outputs_for(&args, input, several);
+        let notes = transcribe_file(&transcriber, input, &outputs)?;
+        let midi = outputs.midi.unwrap_or_default().display().to_string();
+        Ok(format!(
+            "{}: {} notes -> {midi}",
+            input.display(),
+            notes.len()
+        ))
+    };
+    if !several {
+        println!("{}", job(&inputs[0])?);
+        return Ok(());
     }
-    if let (true, Some(folder)) = (several, &args.output) {
+    polyphon::batch::check_distinct_stems(&inputs)?;
+    if let Some(folder) = &args.output {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("creating {}", folder.display()))?;
     }
-    let mut failures = 0;
-    for input in &args.inputs {
-        let outputs = outputs_for(&args, input, several);
-        let midi = outputs.midi.clone().unwrap_or_default();
-        match transcribe_file(&transcriber, input, &outputs) {
-            Ok(notes) => println!(
-                "{}: {} notes -> {}",
-                input.display(),
-                notes.len(),
-                midi.display()
-            ),
-            Err(error) if several => {
-                eprintln!("error: {}: {error:#}", input.display());
-                failures += 1;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    let inputs = args.inputs.len();
-    anyhow::ensure!(failures == 0, "{failures} of {inputs} inputs failed");
-    Ok(())
+    let paths = |input: &Path| outputs_for(&args, input, true).paths();
+    let summary = args
+        .batch
+        .run(&inputs, paths, job, crate::progress::report)?;
+    Ok(summary.check()?)
 }
 
 fn outputs_for(args: &TranscribeArgs, input: &Path, several: bool) -> Outputs {

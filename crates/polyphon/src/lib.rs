@@ -50,6 +50,7 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod bench;
 #[cfg(feature = "bundled")]
 pub mod bundled;
@@ -61,6 +62,7 @@ mod feature_files;
 mod memory;
 mod separation_stream;
 mod separator;
+mod spectrum_options;
 mod termination;
 mod transcriber;
 
@@ -76,6 +78,7 @@ pub use memory::keep_freed_memory;
 pub use polyphon_core::Note;
 pub use polyphon_models::Engine;
 pub use separator::{to_f32, SeparationStream, Separator, Stems};
+pub use spectrum_options::{SpectrumKindChoice, SpectrumOptions};
 pub use termination::remove_temporary_files_on_termination;
 pub use transcriber::{
     EngineChoice, ProbabilityChunk, Transcriber, TranscriptionOutputs, TranscriptionStream,

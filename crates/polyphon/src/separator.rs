@@ -98,6 +98,16 @@ impl Separator {
         Ok(stems)
     }
 
+    /// The files [`separate_file`](Self::separate_file) writes for `input` into `dir`:
+    /// `dir/<input stem>_<source>.wav`, one per source.
+    pub fn outputs(&self, input: &Path, dir: &Path) -> Vec<PathBuf> {
+        let stem = input
+            .file_stem()
+            .map_or_else(|| "mixture".into(), |s| s.to_string_lossy().into_owned());
+        let name = |source: &String| dir.join(format!("{stem}_{source}.wav"));
+        self.sources().iter().map(name).collect()
+    }
+
     /// Streams the file `input` through the model into `DIR/<input stem>_<source>.wav` (the
     /// input's rate and channels, 32-bit float), every file under a temporary name until all
     /// of them are complete; `progress` gets the seconds separated so far and the input's
@@ -116,14 +126,10 @@ impl Separator {
         std::fs::create_dir_all(dir)
             .map_err(crate::Error::io(dir))
             .context(|| format!("cannot create {}", dir.display()))?;
-        let stem = input
-            .file_stem()
-            .map_or_else(|| "mixture".into(), |s| s.to_string_lossy().into_owned());
         let mut writers = self
-            .sources()
-            .iter()
-            .map(|source| {
-                let path = dir.join(format!("{stem}_{source}.wav"));
+            .outputs(input, dir)
+            .into_iter()
+            .map(|path| {
                 WavStreamWriter::create(
                     &path,
                     info.sample_rate,

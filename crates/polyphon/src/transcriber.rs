@@ -68,24 +68,13 @@ impl TranscriptionOutputs {
         Ok(())
     }
 
-    /// An error where two of `inputs` share a file stem (`a/x.wav`, `b/x.flac`), as their
-    /// outputs in one folder ([`in_folder`](Self::in_folder)) would share names: the later
-    /// would replace the earlier.
-    pub fn check_distinct_stems(inputs: &[impl AsRef<Path>]) -> Result<()> {
-        let mut seen = std::collections::HashMap::new();
-        for input in inputs.iter().map(AsRef::as_ref) {
-            let stem = input.file_stem().unwrap_or_default();
-            if let Some(earlier) = seen.insert(stem, input) {
-                return invalid!(
-                    "{} and {} would both be written as {}.*; give them separate runs or \
-                     output folders",
-                    earlier.display(),
-                    input.display(),
-                    stem.to_string_lossy()
-                );
-            }
-        }
-        Ok(())
+    /// The paths asked for.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        [&self.midi, &self.notes, &self.roll, &self.frames]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     /// `input`'s outputs inside `folder`, named after its stem: `<stem>.mid`, and
