@@ -27,6 +27,7 @@ __all__ = [
     "features",
     "separate",
     "classify",
+    "write_notes",
     "eval",
 ]
 
@@ -97,6 +98,12 @@ def classify(y, sr: int, model: Optional[str] = None) -> Dict[str, float]:
     default model is the bundled multi-label network (bass, flute, guitar, keyboard, organ,
     vocal)."""
     return dict(_native.classify(_mono(y), int(sr), model))
+
+
+def write_notes(path: Union[str, os.PathLike], notes) -> None:
+    """Writes notes as CSV (``.csv``: onset,offset,pitch,velocity) or MIDI (``.mid``), as
+    ``polyphon transcribe`` does; the file appears whole or not at all."""
+    _native.write_notes(os.fspath(path), _note_rows(notes))
 
 
 def _note_rows(notes) -> np.ndarray:

@@ -195,6 +195,23 @@ fn evaluate_transcription(
     Ok(report.to_json())
 }
 
+/// Writes notes as CSV (`.csv`) or MIDI (`.mid`, `.midi`), as `polyphon transcribe` does,
+/// atomically.
+#[pyfunction]
+fn write_notes(path: std::path::PathBuf, notes: PyReadonlyArray2<f64>) -> PyResult<()> {
+    let notes = notes_of(&notes)?;
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let written = match extension.to_ascii_lowercase().as_str() {
+        "csv" => polyphon::notes::write_csv(&path, &notes),
+        "mid" | "midi" => polyphon::notes::write_midi(&path, &notes, 0, "polyphon transcription"),
+        _ => {
+            let message = format!("{}: expected a .csv, .mid or .midi path", path.display());
+            return Err(PyValueError::new_err(message));
+        }
+    };
+    written.map_err(|error| python_error(error.into()))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(transcribe, module)?)?;
@@ -203,5 +220,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(separate, module)?)?;
     module.add_function(wrap_pyfunction!(classify, module)?)?;
     module.add_function(wrap_pyfunction!(evaluate_transcription, module)?)?;
+    module.add_function(wrap_pyfunction!(write_notes, module)?)?;
     Ok(())
 }
