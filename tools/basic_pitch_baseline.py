@@ -13,7 +13,6 @@ Usage: python tools/basic_pitch_baseline.py --data data/pieces/pieces.jsonl --sp
 
 import argparse
 import csv
-import json
 import logging
 import os
 import time
@@ -24,13 +23,7 @@ logging.disable(logging.WARNING)  # Basic Pitch warns about every backend it doe
 from basic_pitch import ICASSP_2022_MODEL_PATH  # noqa: E402
 from basic_pitch.inference import Model, predict  # noqa: E402
 
-
-def chosen_entries(manifest: Path, split: str, count: int):
-    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    entries = [e for e in entries if e["split"] == split]
-    if count == 0 or count >= len(entries):
-        return entries
-    return [entries[i * len(entries) // count] for i in range(count)]
+import manifest  # noqa: E402  (tools/manifest.py)
 
 
 def main():
@@ -44,7 +37,7 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     model = Model(ICASSP_2022_MODEL_PATH)
     root = args.data.parent
-    entries = chosen_entries(args.data, args.split, args.files)
+    entries = manifest.chosen(args.data, args.split, args.files)
     audio_seconds = 0.0
     started = time.perf_counter()
     for index, entry in enumerate(entries):

@@ -26,6 +26,15 @@ def entries(path, fields=("file", "split", "synthesizer")):
             yield entry
 
 
+def chosen(path, split, count):
+    """The entries of `split`, or `count` of them spread evenly in manifest order (0: all),
+    as `polyphon eval transcription --files N` chooses them."""
+    in_split = [e for e in entries(path) if e["split"] == split]
+    if count == 0 or count >= len(in_split):
+        return in_split
+    return [in_split[i * len(in_split) // count] for i in range(count)]
+
+
 def write(path, kept):
     """Writes manifest entries whole, then renames: a failure leaves no partial manifest.
     Prints the path and how many entries each split got."""
