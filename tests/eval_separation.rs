@@ -177,3 +177,57 @@ fn bad_folders_are_refused_clearly() {
     let err = refused(&good.join("ref"), &quiet);
     assert!(err.contains("silent"), "{err}");
 }
+
+/// MUSDB18's layout: a track folder's `mixture.wav` is not a source, and a folder of track
+/// folders is scored track by track with the median over tracks, as museval's eval_mus_dir.
+#[test]
+fn a_folder_of_musdb18_tracks_is_scored_track_by_track_with_medians() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (references, estimates) = (tmp.path().join("test"), tmp.path().join("estimates"));
+    let mut expected = Vec::new();
+    for case in ["good", "short3"] {
+        let dir = fixture(case);
+        copy_dir(&dir.join("ref"), &references.join(case));
+        copy_dir(&dir.join("est"), &estimates.join(case));
+        std::fs::copy(
+            dir.join("ref/bass.wav"),
+            references.join(case).join("mixture.wav"),
+        )
+        .unwrap();
+        let json = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+        expected.push(serde_json::from_str::<Value>(&json).unwrap());
+    }
+    // One track folder, its mixture beside the sources.
+    let one = eval_separation(
+        &references.join("good"),
+        &estimates.join("good"),
+        &["--json"],
+    );
+    assert!(one.status.success(), "{}", stderr(&one));
+    let one: Value = serde_json::from_str(stdout(&one).trim()).unwrap();
+    assert_eq!(one.as_object().unwrap().len(), 2, "{one}");
+    // The whole folder.
+    let all = eval_separation(&references, &estimates, &["--json"]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    let all: Value = serde_json::from_str(stdout(&all).trim()).unwrap();
+    let sdr = |e: &Value, source: &str| e["median"][source]["sdr"].as_f64();
+    for (case, want) in ["good", "short3"].iter().zip(&expected) {
+        let got = all["tracks"][case]["bass"]["sdr"].as_f64().unwrap();
+        assert!(
+            (got - sdr(want, "bass").unwrap()).abs() <= 1e-3,
+            "{case}: {got}"
+        );
+    }
+    let bass = (sdr(&expected[0], "bass").unwrap() + sdr(&expected[1], "bass").unwrap()) / 2.0;
+    let median = all["median"]["bass"]["sdr"].as_f64().unwrap();
+    assert!((median - bass).abs() <= 1e-3, "{median} vs {bass}");
+    // piano sounds in one track only: its median is that track's score.
+    let piano = all["median"]["piano"]["sdr"].as_f64().unwrap();
+    assert!((piano - sdr(&expected[1], "piano").unwrap()).abs() <= 1e-3);
+    let text = stdout(&eval_separation(&references, &estimates, &[]));
+    assert!(text.contains("median over 2 tracks"), "{text}");
+    // A track without estimates is named.
+    std::fs::create_dir(references.join("extra")).unwrap();
+    copy_dir(&fixture("good").join("ref"), &references.join("extra"));
+    assert!(refused(&references, &estimates).contains("no estimates for track extra"));
+}

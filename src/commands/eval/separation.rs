@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::Args;
 use polyphon::evaluation::separation::{
-    evaluate_folders, evaluate_split, progress_line, summarise, summary_json, summary_table,
-    systems, write_per_file_csv,
+    evaluate_folders, evaluate_split, evaluate_track_folders, is_folder_of_tracks, progress_line,
+    summarise, summary_json, summary_table, systems, write_per_file_csv,
 };
 use polyphon::notes::Split;
 
@@ -35,9 +35,13 @@ use polyphon::notes::Split;
     after_help = "Examples:\n  \
         polyphon eval separation --ref stems/reference --est stems/unet\n  \
         polyphon eval separation --ref stems/reference --est stems/unet --json\n  \
+        polyphon eval separation --ref musdb18/test --est estimates/test\n  \
         polyphon eval separation --data data/mixtures.jsonl --split test --per-file sep.csv\n\n\
         Each folder holds one <source>.wav per source (e.g. bass.wav, flute.wav), the same \
-        names in both, all files with the same sample rate, channel count and length. \
+        names in both, all files with the same sample rate, channel count and length; a \
+        mixture.wav beside them (MUSDB18's layout) is not a source. A --ref folder of track \
+        folders (MUSDB18's test/) is scored track by track against the same-named folders \
+        of --est, with the median over tracks per source, as museval's eval_mus_dir does. \
         --json prints {\"bass\": {\"sdr\": .., \"sir\": .., \"sar\": .., \"isr\": .., \
         \"si_sdr\": ..}, ...}; a score that is undefined (every frame silent) or infinite \
         (e.g. SIR of a single source) is null.\n\n\
@@ -99,10 +103,19 @@ pub fn run(args: &SeparationArgs) -> anyhow::Result<()> {
 }
 
 fn run_folders(reference: &Path, estimate: &Path, json: bool) -> anyhow::Result<()> {
-    let evaluation = evaluate_folders(reference, estimate)?;
+    let (text, value) = match is_folder_of_tracks(reference) {
+        true => {
+            let evaluation = evaluate_track_folders(reference, estimate)?;
+            (evaluation.to_string(), evaluation.to_json())
+        }
+        false => {
+            let evaluation = evaluate_folders(reference, estimate)?;
+            (evaluation.to_string(), evaluation.to_json())
+        }
+    };
     match json {
-        true => println!("{}", evaluation.to_json()),
-        false => print!("{evaluation}"),
+        true => println!("{value}"),
+        false => print!("{text}"),
     }
     Ok(())
 }

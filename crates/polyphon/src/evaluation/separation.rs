@@ -524,6 +524,135 @@ pub fn evaluate_folders(reference: &Path, estimate: &Path) -> Result<FolderEvalu
     })
 }
 
+/// The file stem of a track folder's mixture in MUSDB18's layout (`track/mixture.wav`).
+pub const MIXTURE: &str = "mixture";
+
+/// Track folders scored one by one ([`evaluate_track_folders`]), and the medians over them.
+pub struct TracksEvaluation {
+    /// Each track's name (its folder's) and scores, by name.
+    pub tracks: Vec<(String, FolderEvaluation)>,
+}
+
+/// Whether `dir` is a folder of track folders (MUSDB18's `test/`), not a track itself: it
+/// holds sub-folders and no `.wav` file.
+pub fn is_folder_of_tracks(dir: &Path) -> bool {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let paths: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let is_wav = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    paths.iter().any(|p| p.is_dir()) && !paths.iter().any(is_wav)
+}
+
+/// Every track folder of `reference` (MUSDB18's layout: `<track>/<source>.wav`, a
+/// `mixture.wav` beside them ignored) against the folder of the same name in `estimate`, as
+/// museval's `eval_mus_dir` does; a track without estimates is an error naming it.
+pub fn evaluate_track_folders(reference: &Path, estimate: &Path) -> Result<TracksEvaluation> {
+    let listing = std::fs::read_dir(reference)
+        .map_err(Error::io(reference))
+        .context(|| format!("cannot list {}", reference.display()))?;
+    let mut names: Vec<String> = listing
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut tracks = Vec::with_capacity(names.len());
+    for name in names {
+        let (track, estimated) = (reference.join(&name), estimate.join(&name));
+        if !estimated.is_dir() {
+            return invalid!(
+                "no estimates for track {name}: {} is missing",
+                estimated.display()
+            );
+        }
+        tracks.push((name, evaluate_folders(&track, &estimated)?));
+    }
+    Ok(TracksEvaluation { tracks })
+}
+
+impl TracksEvaluation {
+    /// Per source, the median over tracks of each track's SDR, SIR, SAR, ISR and SI-SDR
+    /// (tracks where a score is undefined left out of its median), as museval aggregates.
+    pub fn medians(&self) -> Vec<(String, [f64; 5])> {
+        let mut sources: Vec<String> = self
+            .tracks
+            .iter()
+            .flat_map(|(_, e)| e.sources.iter().cloned())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources
+            .into_iter()
+            .map(|source| {
+                let values = |pick: fn(&SourceEvaluation) -> f64| -> f64 {
+                    let v: Vec<f64> = self
+                        .tracks
+                        .iter()
+                        .filter_map(|(_, e)| {
+                            let at = e.sources.iter().position(|s| *s == source)?;
+                            Some(pick(&e.report[at]))
+                        })
+                        .map(|v| if v.is_finite() { v } else { f64::NAN })
+                        .collect();
+                    nanmedian(&v)
+                };
+                let scores = [
+                    values(|r| r.scores.sdr),
+                    values(|r| r.scores.sir),
+                    values(|r| r.scores.sar),
+                    values(|r| r.scores.isr),
+                    values(|r| r.scores.si_sdr),
+                ];
+                (source, scores)
+            })
+            .collect()
+    }
+
+    /// `{"tracks": {"<track>": {per source}}, "median": {"<source>": {...}}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let tracks: serde_json::Map<String, serde_json::Value> = self
+            .tracks
+            .iter()
+            .map(|(name, e)| (name.clone(), e.to_json()))
+            .collect();
+        let medians: serde_json::Map<String, serde_json::Value> = self
+            .medians()
+            .into_iter()
+            .map(|(source, [sdr, sir, sar, isr, si_sdr])| {
+                let value = serde_json::json!({
+                    "sdr": sdr, "sir": sir, "sar": sar, "isr": isr, "si_sdr": si_sdr,
+                });
+                (source, value)
+            })
+            .collect();
+        serde_json::json!({"tracks": tracks, "median": medians})
+    }
+}
+
+impl std::fmt::Display for TracksEvaluation {
+    /// Each track's table, then the medians over tracks.
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (name, evaluation) in &self.tracks {
+            writeln!(f, "{name}: {evaluation}")?;
+        }
+        writeln!(f, "median over {} tracks; dB", self.tracks.len())?;
+        writeln!(
+            f,
+            "{:<8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "source", "SDR", "SIR", "SAR", "ISR", "SI-SDR"
+        )?;
+        for (source, s) in self.medians() {
+            writeln!(
+                f,
+                "{source:<8} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+                s[0], s[1], s[2], s[3], s[4]
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// The `<source>.wav` files of `dir`, sorted by source name.
 fn stems(dir: &Path, what: &str) -> Result<Vec<(String, PathBuf)>> {
     if !dir.is_dir() {
@@ -543,7 +672,9 @@ fn stems(dir: &Path, what: &str) -> Result<Vec<(String, PathBuf)>> {
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
         if path.is_file() && is_wav {
-            if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
+            // MUSDB18's layout keeps the mixture beside the sources: it is not one of them.
+            let name = path.file_stem().and_then(|s| s.to_str());
+            if let Some(name) = name.filter(|n| !n.eq_ignore_ascii_case(MIXTURE)) {
                 stems.push((name.to_owned(), path.clone()));
             }
         }
