@@ -1,7 +1,8 @@
 //! Runs the Python package's tests (`tests/python` at the repository root) against the module
 //! this workspace build just compiled, so that no second build of the crates is needed: the
-//! library `lib_native.so` beside this test is staged as `polyphon/_native.abi3.so` next to
-//! the package's Python files, and `POLYPHON_PYTHON -m pytest` runs with it on `PYTHONPATH`.
+//! library `lib_native.so` that cargo built beside this test is staged as
+//! `polyphon/_native.abi3.so` next to the package's Python files, and `POLYPHON_PYTHON -m
+//! pytest` runs with it on `PYTHONPATH`.
 //!
 //! `POLYPHON_PYTHON` names a Python with numpy and pytest (`.ci/run` makes a venv); where it is
 //! unset the test says so and passes, as the ONNX Runtime tests do without their library.
@@ -13,19 +14,21 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The compiled module: `target/<profile>/lib_native.so`, beside `target/<profile>/deps/`,
-/// which holds this test.
+/// The compiled module: `lib_native.so` beside this test in `target/<profile>/deps/`, where
+/// `cargo test` leaves the library it built, else in `target/<profile>/` (`cargo build`).
 fn compiled_module() -> PathBuf {
     let test = std::env::current_exe().expect("the test's own path");
-    let profile = test
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    profile.join(format!(
+    let deps = test.parent().expect("target/<profile>/deps");
+    let name = format!(
         "{}_native{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ))
+    );
+    let beside = deps.join(&name);
+    match beside.is_file() {
+        true => beside,
+        false => deps.parent().expect("target/<profile>").join(name),
+    }
 }
 
 #[test]
