@@ -39,6 +39,21 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// What went wrong without the path, for a caller whose own error names the file once.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Io { source, .. } => source.to_string(),
+            Self::Write { detail, .. } => detail.clone(),
+            Self::Checksum {
+                expected, found, ..
+            } => format!(
+                "damaged or changed since it was saved (SHA-256 {found}, its record says \
+                 {expected})"
+            ),
+            other => other.to_string(),
+        }
+    }
+
     /// An `Io` error naming `path`, for `map_err`.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();

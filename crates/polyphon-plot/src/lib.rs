@@ -58,17 +58,7 @@ where
         std::io::Write::write_all(&mut file, &bytes).map_err(polyphon_core::CoreError::io(path))?;
         file.commit().map(drop)
     };
-    write().map_err(|e| error(without_path(e)))
-}
-
-/// What went wrong, without the path the error names (ours names it once).
-fn without_path(error: polyphon_core::CoreError) -> String {
-    use polyphon_core::CoreError;
-    match error {
-        CoreError::Io { source, .. } => source.to_string(),
-        CoreError::Write { detail, .. } => detail,
-        other => other.to_string(),
-    }
+    write().map_err(|e| error(e.detail()))
 }
 
 /// Draws a `width`×`height` chart with `draw` and encodes it as PNG bytes in memory.

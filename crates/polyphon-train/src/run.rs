@@ -86,14 +86,10 @@ pub(crate) fn load_checkpoint<M: Module>(
 /// What went wrong, without the path (the caller's error names it once).
 fn without_path(error: polyphon_core::CoreError) -> String {
     match error {
-        polyphon_core::CoreError::Io { source, .. } => source.to_string(),
-        polyphon_core::CoreError::Checksum {
-            expected, found, ..
-        } => format!(
-            "damaged or changed since it was saved (SHA-256 {found}, the run state says \
-             {expected}); start a new run or restore the file"
-        ),
-        other => other.to_string(),
+        polyphon_core::CoreError::Checksum { .. } => {
+            format!("{}; start a new run or restore the file", error.detail())
+        }
+        other => other.detail(),
     }
 }
 
