@@ -142,6 +142,15 @@ impl AtomicFile {
     }
 }
 
+/// Writes `bytes` to `path` as [`AtomicFile`] does (whole under its name, or not at all), as
+/// `std::fs::write` would; returns the path written.
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<PathBuf> {
+    let path = path.as_ref();
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes).map_err(CoreError::io(path))?;
+    file.commit()
+}
+
 /// The outputs of one command, which appear together or not at all.
 ///
 /// Each output is written completely (by any writer, atomically) to the temporary path that

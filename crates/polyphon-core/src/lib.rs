@@ -30,7 +30,7 @@ mod rng;
 
 use std::path::Path;
 
-pub use atomic_file::{remove_temporary_files_and_exit, AtomicFile, OutputGroup};
+pub use atomic_file::{remove_temporary_files_and_exit, write_atomically, AtomicFile, OutputGroup};
 pub use csv::{parse_csv, read_csv, write_csv, CSV_HEADER};
 pub use error::{CoreError, Result};
 pub use labels::{active_frames, frame_labels, FrameLabels};

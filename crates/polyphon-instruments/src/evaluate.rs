@@ -1,9 +1,7 @@
 //! A model scored on a data set, and the files `polyphon eval instruments` writes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use polyphon_core::AtomicFile;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, Task};
@@ -179,10 +177,7 @@ pub fn confusion_csv(classes: &[String], matrix: &[Vec<u64>]) -> String {
 
 /// Writes `text` to `path` atomically.
 pub fn write_text(path: &Path, text: &str) -> Result<PathBuf> {
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(text.as_bytes())
-        .map_err(InstrumentError::io(path))?;
-    Ok(file.commit()?)
+    Ok(polyphon_core::write_atomically(path, text.as_bytes())?)
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub const MIN_CLIP_SECONDS: f64 = 0.5;
 
 /// An error where audio whose length is known to lie in `seconds` (a range where only frames
 /// were counted) is shorter than [`MIN_CLIP_SECONDS`]; the error gives the lower end.
-pub(crate) fn check_clip_length(
+pub fn check_clip_length(
     path: &std::path::Path,
     seconds: std::ops::RangeInclusive<f64>,
 ) -> std::result::Result<(), InstrumentError> {

@@ -2,14 +2,13 @@
 //! stored at a chosen precision and widened to `f32` when loaded.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, DType, Tensor};
 use polyphon_core::checksum::{sha256_hex, verify_sha256};
-use polyphon_core::AtomicFile;
+use polyphon_core::write_atomically;
 use serde::{Deserialize, Serialize};
 
 use crate::{ModelError, Result};
@@ -100,20 +99,13 @@ pub(crate) fn save_module<M: Module, D: Serialize>(
         path: weights.to_path_buf(),
         message: err.to_string(),
     })?;
-    write_whole(weights, &bytes)?;
+    write_atomically(weights, &bytes)?;
     let mut json = serde_json::to_value(description).expect("plain data serialises");
     if let Some(fields) = json.as_object_mut() {
         fields.insert(WEIGHTS_SHA256.into(), sha256_hex(&bytes).into());
     }
     let text = serde_json::to_string_pretty(&json).expect("plain data serialises");
-    write_whole(sidecar, (text + "\n").as_bytes())
-}
-
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes)
-        .map_err(polyphon_core::CoreError::io(path))?;
-    file.commit()?;
+    write_atomically(sidecar, (text + "\n").as_bytes())?;
     Ok(())
 }
 

@@ -53,12 +53,9 @@ where
         detail,
     };
     let bytes = render_png(width, height, draw).map_err(error)?;
-    let write = || -> polyphon_core::Result<()> {
-        let mut file = polyphon_core::AtomicFile::create(path)?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(polyphon_core::CoreError::io(path))?;
-        file.commit().map(drop)
-    };
-    write().map_err(|e| error(e.detail()))
+    polyphon_core::write_atomically(path, &bytes)
+        .map(drop)
+        .map_err(|e| error(e.detail()))
 }
 
 /// Draws a `width`×`height` chart with `draw` and encodes it as PNG bytes in memory.

@@ -181,10 +181,7 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let write = || -> polyphon_core::Result<()> {
-        let mut file = polyphon_core::AtomicFile::create(path)?;
-        std::io::Write::write_all(&mut file, bytes).map_err(polyphon_core::CoreError::io(path))?;
-        file.commit().map(drop)
-    };
-    write().map_err(|e| file_error(path, without_path(e)))
+    polyphon_core::write_atomically(path, bytes)
+        .map(drop)
+        .map_err(|e| file_error(path, without_path(e)))
 }

@@ -340,14 +340,8 @@ impl Classifier {
         let audio = polyphon_audio::read_mono(file, Some(rate), polyphon_audio::Downmix::Mean)
             .context(|| format!("cannot read {}", file.display()))?;
         let shortest = (polyphon_instruments::MIN_CLIP_SECONDS * rate as f64).ceil() as usize;
-        if audio.samples.len() < shortest {
-            return invalid!(
-                "{}: too short to classify: {:.3} s of audio (at least {} s)",
-                file.display(),
-                audio.samples.len() as f64 / rate as f64,
-                polyphon_instruments::MIN_CLIP_SECONDS
-            );
-        }
+        let audio_seconds = audio.samples.len() as f64 / f64::from(rate);
+        polyphon_instruments::check_clip_length(file, audio_seconds..=audio_seconds)?;
         let length = ((seconds * rate as f64).round() as usize).max(1);
         let mut clips: Vec<&[f32]> = audio.samples.chunks(length).collect();
         // A last piece too short to classify joins the segment before it.

@@ -8,10 +8,7 @@ mod csv;
 mod json;
 mod markdown;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use polyphon_core::AtomicFile;
 
 use crate::analysis::Group;
 use crate::plot::bar_chart_png;
@@ -70,7 +67,7 @@ pub fn write_report(
     let mut written = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         let path = dir.join(name);
-        write_atomically(&path, &bytes)?;
+        polyphon_core::write_atomically(&path, &bytes)?;
         written.push(path);
     }
     Ok(written)
@@ -91,16 +88,6 @@ fn chart_png(report: &EntanglementReport, group: Group, top: usize) -> Result<Ve
     let title = chart_title(report, group, top);
     bar_chart_png(&title, &report.top(group, top))
         .map_err(|e| AnalysisError::Invalid(format!("cannot draw the {title} chart: {e}")))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes).map_err(|source| AnalysisError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    file.commit()?;
-    Ok(())
 }
 
 /// A share for tables: three decimals, `-` when there were no frames.

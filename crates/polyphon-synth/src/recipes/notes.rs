@@ -7,10 +7,8 @@
 //! the split is NSynth's: by instrument (valid and test instruments are never in train).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 
-use polyphon_core::AtomicFile;
 use serde::Serialize;
 
 use crate::levels::{
@@ -607,10 +605,7 @@ fn write_json<T: Serialize>(path: &std::path::Path, value: &T) -> Result<()> {
         path: path.to_path_buf(),
         detail: e.to_string(),
     })?;
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(text.as_bytes())
-        .map_err(SynthError::io(path))?;
-    file.commit()?;
+    polyphon_core::write_atomically(path, text.as_bytes())?;
     Ok(())
 }
 

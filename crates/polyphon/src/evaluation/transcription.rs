@@ -1,10 +1,10 @@
 //! A transcription system scored on one split of a `polyphon synth` data set, file by file.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polyphon_core::manifest::{read_split, ManifestEntry, Split};
-use polyphon_core::{read_notes, AtomicFile, Note};
+use polyphon_core::{read_notes, Note};
 use polyphon_eval::{evaluate_transcription, TranscriptionReport};
 
 use crate::{Context, Error, Result, Transcriber};
@@ -114,10 +114,6 @@ pub fn write_per_file_csv(path: &Path, reports: &[FileReport]) -> Result<()> {
 
 /// Writes `text` to `path` atomically.
 pub(crate) fn write_text(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(text.as_bytes())
-        .map_err(Error::io(PathBuf::from(path)))?;
-    file.commit()?;
+    polyphon_core::write_atomically(path, text.as_bytes())?;
     Ok(())
 }
